@@ -1,0 +1,165 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef SGT_ITER_H
+#define SGT_ITER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sgt/error.h"
+#include "sgt/table.h"
+
+/**
+ * DOC: CPU-side iterators
+ *
+ * Three iterators walk a table from the CPU side, in every state (they take &struct sgt_cpu):
+ *
+ * - the entry iterator yields each entry (``for_each_sgtable_sg``);
+ * - the page iterator yields every page that an entry touches, with the part of the page the
+ *   entry covers (``for_each_sgtable_page`` / ``sg_page_iter``), optionally starting some pages in;
+ * - the mapping iterator (``sg_miter``) gives byte access, one page-bounded piece at a time,
+ *   through the table's memory domain, starting at any byte offset.
+ *
+ * Each is a caller-owned struct: ``*_init()`` (checked), then ``*_next()`` until it returns false.
+ * An iterator borrows the handle: it is valid until the handle's next transition or cleanup, and
+ * the table must not change while it is in use. Fields prefixed ``sgt__`` are private.
+ */
+
+/**
+ * struct sgt_ent_iter - entry iterator
+ * @ent:   the current entry, after sgt_ent_iter_next() returned true.
+ * @index: its index in the table.
+ */
+struct sgt_ent_iter {
+	const struct sgt_entry *ent;
+	uint32_t index;
+	struct sgt_pos sgt__pos;
+	const struct sgt_sg_table *sgt__sgt;
+	bool sgt__started;
+};
+
+/**
+ * struct sgt_page_iter - page iterator
+ * @pfn:        the current page.
+ * @offset:     first byte of the entry's data in this page.
+ * @len:        bytes of the entry's data in this page (at least 1).
+ * @ent_index:  index of the entry the page belongs to.
+ * @page_index: index of this page in the whole walk (counting pages skipped at the start); a page
+ *              shared by two entries counts once per entry, as in Linux.
+ */
+struct sgt_page_iter {
+	uint64_t pfn;
+	uint32_t offset;
+	uint32_t len;
+	uint32_t ent_index;
+	uint64_t page_index;
+	struct sgt_pos sgt__pos;
+	const struct sgt_entry *sgt__ent;
+	unsigned int sgt__shift;
+	uint32_t sgt__ent_index;
+	uint64_t sgt__page_in_ent;
+	uint64_t sgt__next_page_index;
+};
+
+/**
+ * struct sgt_miter - mapping iterator: byte access chunk by chunk
+ * @addr:     address of the current piece, after sgt_miter_next() returned true.
+ * @len:      bytes at @addr; never crosses a page or entry boundary.
+ * @consumed: how many of @len the caller used; set to @len by sgt_miter_next(). A caller that
+ *            sets it lower makes the next call resume right after the used bytes.
+ */
+struct sgt_miter {
+	void *addr;
+	size_t len;
+	size_t consumed;
+	const struct sgt_sg_table *sgt__sgt;
+	struct sgt_pos sgt__pos;
+	const struct sgt_entry *sgt__ent;
+	uint64_t sgt__ent_off;
+	uint64_t sgt__mapped_pfn;
+	void *sgt__mapped;
+	int sgt__err;
+};
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/**
+ * sgt_ent_iter_init() - start an entry walk
+ * @it: caller storage for the iterator
+ * @t:  any handle's CPU view
+ *
+ * Return: 0; -SGT_ESTALE; -SGT_EINVAL for NULL or an uninitialised handle. On failure @it is not
+ * written.
+ */
+SGT_MUST_CHECK int sgt_ent_iter_init(struct sgt_ent_iter *it, const struct sgt_cpu *t);
+
+/**
+ * sgt_ent_iter_next() - advance to the next entry
+ * @it: an iterator from sgt_ent_iter_init()
+ *
+ * Return: true with @it->ent set, or false at the end.
+ */
+bool sgt_ent_iter_next(struct sgt_ent_iter *it);
+
+/**
+ * sgt_page_iter_init() - start a page walk
+ * @it:         caller storage for the iterator
+ * @t:          any handle's CPU view
+ * @start_page: pages to skip first, counted as in &struct sgt_page_iter.page_index
+ *
+ * Return: 0; -SGT_ESTALE; -SGT_EINVAL. A @start_page past the end gives an empty walk.
+ */
+SGT_MUST_CHECK int sgt_page_iter_init(struct sgt_page_iter *it, const struct sgt_cpu *t,
+				      uint64_t start_page);
+
+/**
+ * sgt_page_iter_next() - advance to the next page
+ * @it: an iterator from sgt_page_iter_init()
+ *
+ * Return: true with the public fields set, or false at the end.
+ */
+bool sgt_page_iter_next(struct sgt_page_iter *it);
+
+/**
+ * sgt_miter_start() - start a mapping walk
+ * @m:    caller storage for the iterator
+ * @t:    any handle's CPU view
+ * @skip: bytes to skip from the start of the table; past the end gives an empty walk
+ *
+ * Return: 0; -SGT_ESTALE; -SGT_EINVAL. On failure @m is not written. After a successful start the
+ * caller must call sgt_miter_stop().
+ */
+SGT_MUST_CHECK int sgt_miter_start(struct sgt_miter *m, const struct sgt_cpu *t, uint64_t skip);
+
+/**
+ * sgt_miter_next() - map the next piece
+ * @m: a started iterator
+ *
+ * Ends the access to the previous piece's page (if any), then maps the next piece's page.
+ * Return: true with @m->addr and @m->len set; false at the end or when the memory domain refused
+ * a page (sgt_miter_error() then says -SGT_EFAULT).
+ */
+bool sgt_miter_next(struct sgt_miter *m);
+
+/**
+ * sgt_miter_stop() - end the walk and the access to the current page
+ * @m: a started iterator; stopping twice is harmless
+ */
+void sgt_miter_stop(struct sgt_miter *m);
+
+/**
+ * sgt_miter_error() - why a mapping walk ended early
+ * @m: a started iterator
+ *
+ * Return: 0 if it ended at the end of the table (or has not ended), -SGT_EFAULT if a page could
+ * not be mapped.
+ */
+int sgt_miter_error(const struct sgt_miter *m);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SGT_ITER_H */

@@ -1,0 +1,158 @@
+// SPDX-License-Identifier: MIT
+/* CPU-side iterators: entries, pages, and byte access through the memory domain. */
+#include "internal.h"
+
+int sgt_ent_iter_init(struct sgt_ent_iter *it, const struct sgt_cpu *t)
+{
+	int err = sgt__cpu_live(t);
+
+	if (err)
+		return err;
+	if (!it)
+		return -SGT_EINVAL;
+	*it = (struct sgt_ent_iter){ .sgt__sgt = t->sgt__sgt };
+	return 0;
+}
+
+bool sgt_ent_iter_next(struct sgt_ent_iter *it)
+{
+	if (!it->sgt__started) {
+		it->sgt__started = true;
+		it->ent = sgt_sg_first(it->sgt__sgt, &it->sgt__pos);
+		it->index = 0;
+	} else if (it->ent) {
+		it->ent = sgt_sg_next(&it->sgt__pos);
+		it->index++;
+	}
+	return it->ent != NULL;
+}
+
+/* Pages an entry touches (Linux sg_page_count). */
+static uint64_t s_ent_pages(const struct sgt_entry *e, unsigned int shift)
+{
+	uint64_t end = (uint64_t)e->offset + e->len;
+
+	return (end >> shift) + ((end & ((UINT64_C(1) << shift) - 1)) != 0);
+}
+
+int sgt_page_iter_init(struct sgt_page_iter *it, const struct sgt_cpu *t, uint64_t start_page)
+{
+	unsigned int shift;
+	uint64_t n;
+	int err = sgt__cpu_live(t);
+
+	if (err)
+		return err;
+	if (!it)
+		return -SGT_EINVAL;
+	shift = t->sgt__sgt->mem->page_shift;
+	*it = (struct sgt_page_iter){ .sgt__shift = shift };
+	it->sgt__ent = sgt_sg_first(t->sgt__sgt, &it->sgt__pos);
+	/* Skip whole entries first, so a large start_page costs O(entries), not O(pages). */
+	while (it->sgt__ent && start_page >= (n = s_ent_pages(it->sgt__ent, shift))) {
+		start_page -= n;
+		it->sgt__next_page_index += n;
+		it->sgt__ent = sgt_sg_next(&it->sgt__pos);
+		it->sgt__ent_index++;
+	}
+	it->sgt__page_in_ent = start_page;
+	it->sgt__next_page_index += it->sgt__ent ? start_page : 0;
+	return 0;
+}
+
+bool sgt_page_iter_next(struct sgt_page_iter *it)
+{
+	const struct sgt_entry *e = it->sgt__ent;
+	uint64_t ps = UINT64_C(1) << it->sgt__shift, k, page_start, data_end;
+
+	while (e && it->sgt__page_in_ent >= s_ent_pages(e, it->sgt__shift)) {
+		e = it->sgt__ent = sgt_sg_next(&it->sgt__pos);
+		it->sgt__ent_index++;
+		it->sgt__page_in_ent = 0;
+	}
+	if (!e)
+		return false;
+	k = it->sgt__page_in_ent++;
+	/* Byte positions relative to the start of the entry's first page. */
+	page_start = k << it->sgt__shift;
+	data_end = SGT__MIN((uint64_t)e->offset + e->len, page_start + ps);
+	it->pfn = e->pfn + k;
+	it->offset = k ? 0 : e->offset;
+	it->len = (uint32_t)(data_end - page_start - it->offset);
+	it->ent_index = it->sgt__ent_index;
+	it->page_index = it->sgt__next_page_index++;
+	return true;
+}
+
+int sgt_miter_start(struct sgt_miter *m, const struct sgt_cpu *t, uint64_t skip)
+{
+	const struct sgt_entry *e;
+	struct sgt_pos pos;
+	int err = sgt__cpu_live(t);
+
+	if (err)
+		return err;
+	if (!m)
+		return -SGT_EINVAL;
+	for (e = sgt_sg_first(t->sgt__sgt, &pos); e && skip >= e->len; e = sgt_sg_next(&pos))
+		skip -= e->len;
+	*m = (struct sgt_miter){
+		.sgt__sgt = t->sgt__sgt,
+		.sgt__pos = pos,
+		.sgt__ent = e,
+		.sgt__ent_off = e ? skip : 0,
+	};
+	return 0;
+}
+
+static void s_miter_unmap(struct sgt_miter *m)
+{
+	const struct sgt_memory *mem = m->sgt__sgt->mem;
+
+	if (m->sgt__mapped && mem->unmap_page)
+		mem->unmap_page(mem->ctx, m->sgt__mapped_pfn, m->sgt__mapped);
+	m->sgt__mapped = NULL;
+	m->addr = NULL;
+	m->len = 0;
+}
+
+bool sgt_miter_next(struct sgt_miter *m)
+{
+	const struct sgt_memory *mem = m->sgt__sgt->mem;
+	uint64_t ps = sgt_memory_page_size(mem), abs, pg_off;
+
+	m->sgt__ent_off += SGT__MIN(m->consumed, m->len);
+	m->consumed = 0;
+	s_miter_unmap(m);
+	if (m->sgt__err)
+		return false;
+	while (m->sgt__ent && m->sgt__ent_off >= m->sgt__ent->len) {
+		m->sgt__ent = sgt_sg_next(&m->sgt__pos);
+		m->sgt__ent_off = 0;
+	}
+	if (!m->sgt__ent)
+		return false;
+	abs = m->sgt__ent->offset + m->sgt__ent_off;
+	pg_off = abs & (ps - 1);
+	m->sgt__mapped_pfn = m->sgt__ent->pfn + (abs >> mem->page_shift);
+	m->sgt__mapped = mem->map_page(mem->ctx, m->sgt__mapped_pfn);
+	if (!m->sgt__mapped) {
+		m->sgt__err = -SGT_EFAULT;
+		return false;
+	}
+	m->addr = (char *)m->sgt__mapped + pg_off;
+	m->len = (size_t)SGT__MIN(m->sgt__ent->len - m->sgt__ent_off, ps - pg_off);
+	m->consumed = m->len;
+	return true;
+}
+
+void sgt_miter_stop(struct sgt_miter *m)
+{
+	s_miter_unmap(m);
+	m->sgt__ent = NULL;
+}
+
+int sgt_miter_error(const struct sgt_miter *m)
+{
+	return m->sgt__err;
+}

@@ -1,0 +1,122 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Reservations: how every table grows. All allocation happens in sgt__resv_init(); puts and the
+ * commit cannot fail for lack of memory, which is what makes "on failure the table is unchanged"
+ * hold for every constructor by construction rather than by per-caller unwinding.
+ */
+#include "internal.h"
+
+static uint32_t s_tail_free(const struct sgt_sg_table *sgt)
+{
+	return sgt->tail ? sgt->tail->capacity - sgt->tail->num_ents : 0;
+}
+
+static void s_free_chain(const struct sgt_allocator *a, struct sgt_chunk *c)
+{
+	while (c) {
+		struct sgt_chunk *next = c->next;
+
+		a->free(a->ctx, c, sgt_chunk_size(c->capacity));
+		c = next;
+	}
+}
+
+static int s_alloc_chain(struct sgt__resv *r, uint64_t need, uint32_t cap, bool expect_growth)
+{
+	const struct sgt_allocator *a = &r->t->sgt__alloc;
+
+	while (need) {
+		uint32_t slots = expect_growth ? cap : (uint32_t)SGT__MIN((uint64_t)cap, need);
+		struct sgt_chunk *c = a->alloc(a->ctx, sgt_chunk_size(slots));
+
+		if (!c) {
+			s_free_chain(a, r->new_head);
+			r->new_head = r->new_tail = NULL;
+			return -SGT_ENOMEM;
+		}
+		*c = (struct sgt_chunk){ .capacity = slots };
+		if (r->new_tail)
+			r->new_tail->next = c;
+		else
+			r->new_head = c;
+		r->new_tail = c;
+		need -= SGT__MIN((uint64_t)slots, need);
+	}
+	return 0;
+}
+
+int sgt__resv_init(struct sgt__resv *r, struct sgt_table *t, uint64_t num_new, bool expect_growth)
+{
+	struct sgt_sg_table *sgt = &t->sgt__own;
+	uint32_t tail_free = s_tail_free(sgt);
+	int err;
+
+	if (num_new > UINT32_MAX - (uint64_t)sgt->num_cpu_ents)
+		return -SGT_E2BIG;
+	*r = (struct sgt__resv){ .t = t, .num_new = num_new };
+	err = s_alloc_chain(r, num_new - SGT__MIN((uint64_t)tail_free, num_new),
+			    t->sgt__chunk_capacity, expect_growth);
+	if (err)
+		return err;
+	if (tail_free) {
+		r->cur = sgt->tail;
+		r->cur_idx = sgt->tail->num_ents;
+	} else {
+		r->cur = r->new_head;
+	}
+	return 0;
+}
+
+int sgt__resv_put(struct sgt__resv *r, uint64_t pfn, uint32_t offset, uint32_t len)
+{
+	/* A pages provider that answers differently the second time could ask for more. */
+	if (r->num_put == r->num_new)
+		return -SGT_EINVAL;
+	if (r->cur_idx == r->cur->capacity) {
+		r->cur = r->cur == r->t->sgt__own.tail ? r->new_head : r->cur->next;
+		r->cur_idx = 0;
+	}
+	r->cur->ents[r->cur_idx++] = (struct sgt_entry){ .pfn = pfn, .offset = offset, .len = len };
+	r->num_put++;
+	r->added_len += len;
+	return 0;
+}
+
+void sgt__resv_commit(struct sgt__resv *r, uint32_t merge_len)
+{
+	struct sgt_sg_table *sgt = &r->t->sgt__own;
+	uint64_t left = r->num_new;
+	struct sgt_chunk *c;
+	uint32_t n;
+
+	SGT__ASSERT(r->num_put == r->num_new);
+	SGT__ASSERT_VALID(sgt);
+	if (merge_len)
+		sgt->tail->ents[sgt->tail->num_ents - 1].len += merge_len;
+	if (sgt->tail) {
+		n = (uint32_t)SGT__MIN((uint64_t)s_tail_free(sgt), left);
+		sgt->tail->num_ents += n;
+		left -= n;
+	}
+	for (c = r->new_head; c; c = c->next) {
+		c->num_ents = (uint32_t)SGT__MIN((uint64_t)c->capacity, left);
+		left -= c->num_ents;
+	}
+	if (r->new_head) {
+		if (sgt->tail)
+			sgt->tail->next = r->new_head;
+		else
+			sgt->head = r->new_head;
+		sgt->tail = r->new_tail;
+	}
+	sgt->num_cpu_ents += (uint32_t)r->num_new;
+	sgt->total_len += r->added_len + merge_len;
+	*r = (struct sgt__resv){ 0 };
+	SGT__ASSERT_VALID(sgt);
+}
+
+void sgt__resv_abort(struct sgt__resv *r)
+{
+	s_free_chain(&r->t->sgt__alloc, r->new_head);
+	*r = (struct sgt__resv){ 0 };
+}

@@ -1,0 +1,184 @@
+// SPDX-License-Identifier: MIT
+/* Handles: lifetime of owned and borrowed tables, and the queries every handle answers. */
+#include "internal.h"
+
+int sgt__cpu_live(const struct sgt_cpu *t)
+{
+	if (!t)
+		return -SGT_EINVAL;
+	switch (t->sgt__state) {
+	case SGT__STATE_OWNED:
+	case SGT__STATE_BORROWED:
+	case SGT__STATE_MANAGED:
+	case SGT__STATE_BORROWED_MAPPING:
+		return t->sgt__sgt ? 0 : -SGT_EINVAL;
+	case SGT__STATE_STALE:
+		return -SGT_ESTALE;
+	default:
+		return -SGT_EINVAL;
+	}
+}
+
+int sgt__params_resolve(const struct sgt_table_params *params, struct sgt__params *out)
+{
+	const struct sgt_allocator *alloc = params ? params->alloc : NULL;
+	const struct sgt_memory *mem = params ? params->mem : NULL;
+	uint32_t cap = params ? params->chunk_capacity : 0;
+
+	if (!alloc)
+		alloc = sgt_platform_allocator();
+	if (!mem)
+		mem = sgt_platform_memory();
+	if (!alloc || !alloc->alloc || !alloc->free || sgt__memory_check(mem))
+		return -SGT_EINVAL;
+	if (cap == 0)
+		cap = SGT_DEFAULT_CHUNK_CAPACITY;
+	if (cap > SGT_CHUNK_CAPACITY_MAX)
+		return -SGT_EINVAL;
+	out->alloc = *alloc;
+	out->mem = mem;
+	out->chunk_capacity = cap;
+	return 0;
+}
+
+void sgt__table_init(struct sgt_table *t, const struct sgt__params *p)
+{
+	*t = (struct sgt_table){
+		.cpu = { .sgt__state = SGT__STATE_OWNED, .sgt__sgt = &t->sgt__own },
+		.sgt__own = { .mem = p->mem },
+		.sgt__alloc = p->alloc,
+		.sgt__chunk_capacity = p->chunk_capacity,
+	};
+}
+
+void sgt__table_move(struct sgt_table *dst, struct sgt_table *src)
+{
+	*dst = *src;
+	dst->cpu.sgt__sgt = &dst->sgt__own;
+	*src = (struct sgt_table){ .cpu = { .sgt__state = SGT__STATE_STALE } };
+}
+
+void sgt__table_release(struct sgt_table *t)
+{
+	struct sgt_sg_table *sgt = &t->sgt__own;
+	const struct sgt_memory *mem = sgt->mem;
+	struct sgt_chunk *c = sgt->head;
+	uint32_t i;
+
+	while (c) {
+		struct sgt_chunk *next = c->next;
+
+		for (i = 0; t->sgt__owns_pages && i < c->num_ents; i++)
+			mem->free_pages(mem->ctx, c->ents[i].pfn, t->sgt__page_order);
+		t->sgt__alloc.free(t->sgt__alloc.ctx, c, sgt_chunk_size(c->capacity));
+		c = next;
+	}
+	*sgt = (struct sgt_sg_table){ .mem = mem };
+}
+
+int sgt_table_init(struct sgt_table *t, const struct sgt_table_params *params)
+{
+	struct sgt__params p;
+	int err;
+
+	if (!t)
+		return -SGT_EINVAL;
+	err = sgt__params_resolve(params, &p);
+	if (err)
+		return err;
+	sgt__table_init(t, &p);
+	return 0;
+}
+
+void sgt_table_cleanup(struct sgt_table *t)
+{
+	if (!t || t->cpu.sgt__state != SGT__STATE_OWNED)
+		return;
+	SGT__ASSERT_VALID(&t->sgt__own);
+	sgt__table_release(t);
+	t->cpu = (struct sgt_cpu){ .sgt__state = SGT__STATE_STALE };
+}
+
+int sgt_borrowed_init(struct sgt_borrowed *b, const struct sgt_sg_table *sgt)
+{
+	if (!b || sgt_sg_table_check(sgt, NULL))
+		return -SGT_EINVAL;
+	b->cpu.sgt__sgt = sgt;
+	b->cpu.sgt__state = SGT__STATE_BORROWED;
+	return 0;
+}
+
+void sgt_borrowed_cleanup(struct sgt_borrowed *b)
+{
+	if (!b || b->cpu.sgt__state != SGT__STATE_BORROWED)
+		return;
+	b->cpu = (struct sgt_cpu){ .sgt__state = SGT__STATE_STALE };
+}
+
+int sgt_cpu_check(const struct sgt_cpu *t)
+{
+	int err = sgt__cpu_live(t);
+
+	if (err)
+		return err;
+	return sgt_sg_table_check(t->sgt__sgt, NULL);
+}
+
+int sgt_cpu_sg_table(const struct sgt_cpu *t, const struct sgt_sg_table **out_sgt)
+{
+	int err = sgt__cpu_live(t);
+
+	if (err)
+		return err;
+	if (!out_sgt)
+		return -SGT_EINVAL;
+	*out_sgt = t->sgt__sgt;
+	return 0;
+}
+
+int sgt_cpu_info(const struct sgt_cpu *t, uint32_t *out_num_ents, uint64_t *out_total_len)
+{
+	int err = sgt__cpu_live(t);
+
+	if (err)
+		return err;
+	if (out_num_ents)
+		*out_num_ents = t->sgt__sgt->num_cpu_ents;
+	if (out_total_len)
+		*out_total_len = t->sgt__sgt->total_len;
+	return 0;
+}
+
+int sgt_nents_for_len(const struct sgt_cpu *t, uint64_t len, uint32_t *out_num)
+{
+	const struct sgt_entry *e;
+	struct sgt_pos pos;
+	uint64_t covered = 0;
+	uint32_t n = 0;
+	int err = sgt__cpu_live(t);
+
+	if (err)
+		return err;
+	if (!out_num || len == 0)
+		return -SGT_EINVAL;
+	if (len > t->sgt__sgt->total_len)
+		return -SGT_ERANGE;
+	for (e = sgt_sg_first(t->sgt__sgt, &pos); covered < len; e = sgt_sg_next(&pos)) {
+		covered += e->len;
+		n++;
+	}
+	*out_num = n;
+	return 0;
+}
+
+static uint64_t s_array_pfn(const void *ctx, uint64_t index)
+{
+	return ((const uint64_t *)ctx)[index];
+}
+
+void sgt_pages_from_array(struct sgt_pages *pages, const uint64_t *pfns, uint64_t num_pages)
+{
+	pages->num_pages = num_pages;
+	pages->pfn = s_array_pfn;
+	pages->ctx = pfns;
+}
