@@ -1,0 +1,403 @@
+// SPDX-License-Identifier: MIT
+// Construction: from_pages merge rules, appends, chunking, alloc_order, and bad input.
+// Expected entries below are worked out by hand from the rules in sgt/table.h (4 KiB pages).
+#include "helpers.hpp"
+
+using namespace sgt_test;
+using V = std::vector<Ent>;
+
+namespace {
+
+class Build : public SgtTest {
+    protected:
+	sgt_table t_{};
+	void TearDown() override
+	{
+		sgt_table_cleanup(&t_);
+		SgtTest::TearDown();
+	}
+};
+
+TEST_F(Build, ContiguousPagesMergeIntoOneEntry)
+{
+	ASSERT_EQ(0, from_pages(&t_, { 0x1000, 0x1001, 0x1002, 0x1003 }, 0, 4 * kPs));
+	EXPECT_EQ((V{ { 0x1000, 0, 16384 } }), entries(&t_.cpu));
+	EXPECT_EQ(0, sgt_cpu_check(&t_.cpu));
+}
+
+TEST_F(Build, ReversedPagesDoNotMerge)
+{
+	ASSERT_EQ(0, from_pages(&t_, { 0x1003, 0x1002, 0x1001, 0x1000 }, 0, 4 * kPs));
+	EXPECT_EQ((V{ { 0x1003, 0, 4096 }, { 0x1002, 0, 4096 }, { 0x1001, 0, 4096 },
+		      { 0x1000, 0, 4096 } }),
+		  entries(&t_.cpu));
+}
+
+TEST_F(Build, GapsStartNewEntries)
+{
+	ASSERT_EQ(0, from_pages(&t_, { 0x1000, 0x1001, 0x1005, 0x1006, 0x1007, 0x1010 }, 0,
+				6 * kPs));
+	EXPECT_EQ((V{ { 0x1000, 0, 8192 }, { 0x1005, 0, 12288 }, { 0x1010, 0, 4096 } }),
+		  entries(&t_.cpu));
+}
+
+TEST_F(Build, SamePageTwiceIsNotContiguous)
+{
+	ASSERT_EQ(0, from_pages(&t_, { 0x1000, 0x1000 }, 0, 2 * kPs));
+	EXPECT_EQ((V{ { 0x1000, 0, 4096 }, { 0x1000, 0, 4096 } }), entries(&t_.cpu));
+}
+
+TEST_F(Build, MaxSegmentSplitsRuns)
+{
+	ASSERT_EQ(0, from_pages(&t_, run(0x1000, 5), 0, 5 * kPs, 8192));
+	EXPECT_EQ((V{ { 0x1000, 0, 8192 }, { 0x1002, 0, 8192 }, { 0x1004, 0, 4096 } }),
+		  entries(&t_.cpu));
+}
+
+TEST_F(Build, MaxSegmentIsRoundedDownToPages)
+{
+	ASSERT_EQ(0, from_pages(&t_, run(0x1000, 5), 0, 5 * kPs, 12287));
+	EXPECT_EQ((V{ { 0x1000, 0, 8192 }, { 0x1002, 0, 8192 }, { 0x1004, 0, 4096 } }),
+		  entries(&t_.cpu));
+}
+
+TEST_F(Build, MaxSegmentOfOnePageGivesOneEntryPerPage)
+{
+	ASSERT_EQ(0, from_pages(&t_, run(0x1000, 3), 0, 3 * kPs, 4096));
+	EXPECT_EQ(3u, entries(&t_.cpu).size());
+}
+
+TEST_F(Build, OffsetAndShortSizeTrimFirstAndLastEntry)
+{
+	// Runs of two pages: 8192 - 100 = 8092 bytes, then 16384 - 150 - 8092 = 8142.
+	ASSERT_EQ(0, from_pages(&t_, run(0x1000, 4), 100, 4 * kPs - 150, 8192));
+	EXPECT_EQ((V{ { 0x1000, 100, 8092 }, { 0x1002, 0, 8142 } }), entries(&t_.cpu));
+}
+
+TEST_F(Build, PagesPastSizeAreNotUsed)
+{
+	ASSERT_EQ(0, from_pages(&t_, { 0x1000, 0x1001, 0x1200 }, 0, 5000));
+	EXPECT_EQ((V{ { 0x1000, 0, 5000 } }), entries(&t_.cpu));
+}
+
+TEST_F(Build, OffsetPushesSizeIntoAnExtraPage)
+{
+	ASSERT_EQ(0, from_pages(&t_, { 0x1000, 0x1001 }, 4000, 200));
+	EXPECT_EQ((V{ { 0x1000, 4000, 200 } }), entries(&t_.cpu));
+	sgt_table_cleanup(&t_);
+	ASSERT_EQ(-SGT_ERANGE, from_pages(&t_, { 0x1000 }, 4000, 200));
+}
+
+TEST_F(Build, AppendMergesContiguousPages)
+{
+	ASSERT_EQ(0, from_pages(&t_, { 0x1000, 0x1001 }, 0, 2 * kPs));
+	ASSERT_EQ(0, append(&t_, { 0x1002, 0x1003 }, 0, 2 * kPs));
+	EXPECT_EQ((V{ { 0x1000, 0, 16384 } }), entries(&t_.cpu));
+	ASSERT_EQ(0, append(&t_, { 0x1100 }, 0, kPs));
+	EXPECT_EQ((V{ { 0x1000, 0, 16384 }, { 0x1100, 0, 4096 } }), entries(&t_.cpu));
+	EXPECT_EQ(0, sgt_cpu_check(&t_.cpu));
+}
+
+TEST_F(Build, AppendMergeStopsAtMaxSegment)
+{
+	ASSERT_EQ(0, from_pages(&t_, { 0x1000, 0x1001 }, 0, 2 * kPs));
+	ASSERT_EQ(0, append(&t_, { 0x1002, 0x1003 }, 0, 2 * kPs, 12288));
+	EXPECT_EQ((V{ { 0x1000, 0, 12288 }, { 0x1003, 0, 4096 } }), entries(&t_.cpu));
+}
+
+TEST_F(Build, AppendDoesNotMergeIntoEntryEndingMidPage)
+{
+	ASSERT_EQ(0, from_pages(&t_, { 0x1000 }, 0, 1000));
+	ASSERT_EQ(0, append(&t_, { 0x1001 }, 0, kPs));
+	EXPECT_EQ((V{ { 0x1000, 0, 1000 }, { 0x1001, 0, 4096 } }), entries(&t_.cpu));
+}
+
+TEST_F(Build, AppendWithOffsetDoesNotMerge)
+{
+	ASSERT_EQ(0, from_pages(&t_, { 0x1000 }, 0, kPs));
+	ASSERT_EQ(0, append(&t_, { 0x1001 }, 10, 100));
+	EXPECT_EQ((V{ { 0x1000, 0, 4096 }, { 0x1001, 10, 100 } }), entries(&t_.cpu));
+}
+
+TEST_F(Build, AppendMergesPartialLastPage)
+{
+	ASSERT_EQ(0, from_pages(&t_, { 0x1000 }, 0, kPs));
+	uint64_t allocs = alloc_.num_allocs;
+	ASSERT_EQ(0, append(&t_, { 0x1001, 0x1002 }, 0, 5000));
+	EXPECT_EQ((V{ { 0x1000, 0, 9096 } }), entries(&t_.cpu));
+	EXPECT_EQ(allocs, alloc_.num_allocs) << "a merge-only append needs no chunk";
+	uint64_t total = 0;
+	ASSERT_EQ(0, sgt_cpu_info(&t_.cpu, nullptr, &total));
+	EXPECT_EQ(9096u, total);
+}
+
+TEST_F(Build, AppendToEmptyTableBehavesLikeFromPages)
+{
+	ASSERT_EQ(0, sgt_table_init(&t_, &params_));
+	EXPECT_TRUE(entries(&t_.cpu).empty());
+	ASSERT_EQ(0, append(&t_, { 0x1000, 0x1001, 0x1003 }, 8, 3 * kPs - 8));
+	EXPECT_EQ((V{ { 0x1000, 8, 8184 }, { 0x1003, 0, 4096 } }), entries(&t_.cpu));
+}
+
+TEST_F(Build, EntriesFromOneCallFillExactChunks)
+{
+	setup(12, 3);
+	// Seven non-contiguous pages with capacity 3: chunks of 3, 3, 1; the last sized to fit.
+	ASSERT_EQ(0, from_pages(&t_, { 0x1000, 0x1002, 0x1004, 0x1006, 0x1008, 0x100a, 0x100c },
+				0, 7 * kPs));
+	EXPECT_EQ((std::vector<uint32_t>{ 3, 3, 1 }), chunk_fill(&t_.cpu));
+	EXPECT_EQ(7u, entries(&t_.cpu).size());
+	EXPECT_EQ(3u, alloc_.num_allocs);
+	EXPECT_EQ(alloc_.live_bytes, 2 * sgt_chunk_size(3) + sgt_chunk_size(1));
+}
+
+TEST_F(Build, AppendsFillTheTailThenChain)
+{
+	setup(12, 2);
+	ASSERT_EQ(0, sgt_table_init(&t_, &params_));
+	for (uint64_t i = 0; i < 5; i++) {
+		ASSERT_EQ(0, append(&t_, { 0x1000 + 2 * i }, 0, kPs));
+		ASSERT_EQ(0, sgt_cpu_check(&t_.cpu));
+	}
+	EXPECT_EQ((std::vector<uint32_t>{ 2, 2, 1 }), chunk_fill(&t_.cpu));
+	EXPECT_EQ(3u, alloc_.num_allocs) << "appends allocate full chunks and fill them";
+	const sgt_sg_table *sgt;
+	ASSERT_EQ(0, sgt_cpu_sg_table(&t_.cpu, &sgt));
+	EXPECT_EQ(0x1008u, sgt_sg_last(sgt)->pfn);
+}
+
+TEST_F(Build, ChunkCapacityOneChainsEveryEntry)
+{
+	setup(12, 1);
+	ASSERT_EQ(0, from_pages(&t_, { 0x1003, 0x1002, 0x1001 }, 0, 3 * kPs));
+	EXPECT_EQ((std::vector<uint32_t>{ 1, 1, 1 }), chunk_fill(&t_.cpu));
+	ASSERT_EQ(0, append(&t_, { 0x1000, 0x1005 }, 0, 2 * kPs));
+	EXPECT_EQ((std::vector<uint32_t>{ 1, 1, 1, 1, 1 }), chunk_fill(&t_.cpu));
+}
+
+TEST_F(Build, DefaultChunkFillsAPage)
+{
+	// The most entries whose chunk still fits 4 KiB, like Linux's SG_MAX_SINGLE_ALLOC.
+	EXPECT_LE(sgt_chunk_size(SGT_DEFAULT_CHUNK_CAPACITY), 4096u);
+	EXPECT_GT(sgt_chunk_size(SGT_DEFAULT_CHUNK_CAPACITY + 1), 4096u);
+}
+
+TEST_F(Build, AllocOrderOwnsAndFreesItsPages)
+{
+	// order 1 = 8 KiB blocks: 20000 bytes -> 8192, 8192, 3616.
+	ASSERT_EQ(0, sgt_table_init_alloc_order(&t_, &params_, 20000, 1));
+	auto e = entries(&t_.cpu);
+	ASSERT_EQ(3u, e.size());
+	EXPECT_EQ(8192u, e[0].len);
+	EXPECT_EQ(8192u, e[1].len);
+	EXPECT_EQ(3616u, e[2].len);
+	for (auto &x : e) {
+		EXPECT_EQ(0u, x.offset);
+		EXPECT_EQ(0u, (x.pfn - kBase) % 2) << "order-1 blocks are 2-page aligned";
+	}
+	EXPECT_EQ(3u, mem_.live_page_allocs);
+	EXPECT_EQ(-SGT_EINVAL, append(&t_, { 0x1100 }, 0, kPs))
+		<< "a table that owns its pages takes no provider pages";
+	sgt_table_cleanup(&t_);
+	EXPECT_EQ(0u, mem_.live_page_allocs);
+}
+
+TEST_F(Build, AllocOrderRejectsBadArguments)
+{
+	EXPECT_EQ(-SGT_EINVAL, sgt_table_init_alloc_order(&t_, &params_, 0, 0));
+	EXPECT_EQ(-SGT_EINVAL, sgt_table_init_alloc_order(&t_, &params_, 1, 20))
+		<< "4 KiB << 20 does not fit a 32-bit entry length";
+	EXPECT_EQ(-SGT_EINVAL, sgt_table_init_alloc_order(nullptr, &params_, 1, 0));
+	sgt_memory no_alloc = mem_.mem;
+	no_alloc.alloc_pages = nullptr;
+	no_alloc.free_pages = nullptr;
+	sgt_table_params p = params_;
+	p.mem = &no_alloc;
+	EXPECT_EQ(-SGT_EOPNOTSUPP, sgt_table_init_alloc_order(&t_, &p, 1, 0));
+	EXPECT_EQ(-SGT_ENOMEM, sgt_table_init_alloc_order(&t_, &params_, (kPages + 1) * kPs, 0))
+		<< "the arena runs out of pages";
+	EXPECT_EQ(0u, alloc_.live_bytes);
+}
+
+TEST_F(Build, PlatformDefaultsWorkWithRealMemory)
+{
+	std::vector<uint8_t> buf(3 * kPs);
+	uintptr_t a = reinterpret_cast<uintptr_t>(buf.data());
+	uint64_t first = a >> 12, off = a & (kPs - 1);
+	std::vector<uint64_t> pfns = { first, first + 1, first + 2, first + 3 };
+	sgt_pages p;
+	sgt_pages_from_array(&p, pfns.data(), pfns.size());
+	ASSERT_EQ(0, sgt_table_init_from_pages(&t_, nullptr, &p, (uint32_t)off, buf.size(),
+					       SGT_MAX_SEGMENT_UNLIMITED));
+	EXPECT_EQ((V{ { first, (uint32_t)off, (uint32_t)buf.size() } }), entries(&t_.cpu));
+	std::vector<uint8_t> in(buf.size());
+	for (size_t i = 0; i < in.size(); i++)
+		in[i] = (uint8_t)(i * 7);
+	size_t n = 0;
+	ASSERT_EQ(0, sgt_copy_from_buffer(&t_.cpu, 0, in.data(), in.size(), &n));
+	EXPECT_EQ(in.size(), n);
+	EXPECT_EQ(in, buf);
+}
+
+// ---- bad input: each class gets its code and leaves the table as it was ----
+
+class BadInput : public Build {
+    protected:
+	Snapshot before_;
+	uint64_t allocs_ = 0;
+	uint64_t live_ = 0;
+	void SetUp() override
+	{
+		Build::SetUp();
+		ASSERT_EQ(0, from_pages(&t_, { 0x1000, 0x1001, 0x1005 }, 0, 3 * kPs));
+		before_ = snapshot(&t_.cpu);
+		allocs_ = alloc_.num_allocs;
+		live_ = alloc_.live_bytes;
+	}
+	int from_pages_with(sgt_table *t, const sgt_table_params &p)
+	{
+		uint64_t pfn = 0x1002;
+		sgt_pages pages;
+		sgt_pages_from_array(&pages, &pfn, 1);
+		return sgt_table_init_from_pages(t, &p, &pages, 0, kPs, 8192);
+	}
+	void expect_unchanged()
+	{
+		EXPECT_EQ(before_, snapshot(&t_.cpu));
+		EXPECT_EQ(live_, alloc_.live_bytes);
+		EXPECT_EQ(0, sgt_cpu_check(&t_.cpu));
+	}
+};
+
+TEST_F(BadInput, NullArguments)
+{
+	sgt_pages p;
+	uint64_t pfn = 0x1002;
+	sgt_pages_from_array(&p, &pfn, 1);
+	EXPECT_EQ(-SGT_EINVAL, sgt_table_append_pages(nullptr, &p, 0, kPs, 8192));
+	EXPECT_EQ(-SGT_EINVAL, sgt_table_append_pages(&t_, nullptr, 0, kPs, 8192));
+	sgt_pages no_fn = p;
+	no_fn.pfn = nullptr;
+	EXPECT_EQ(-SGT_EINVAL, sgt_table_append_pages(&t_, &no_fn, 0, kPs, 8192));
+	sgt_table other;
+	EXPECT_EQ(-SGT_EINVAL, sgt_table_init_from_pages(nullptr, &params_, &p, 0, 1, 8192));
+	EXPECT_EQ(-SGT_EINVAL, sgt_table_init_from_pages(&other, &params_, nullptr, 0, 1, 8192));
+	EXPECT_EQ(-SGT_EINVAL, sgt_table_init(nullptr, &params_));
+	expect_unchanged();
+}
+
+TEST_F(BadInput, ZeroPagesZeroSize)
+{
+	EXPECT_EQ(-SGT_EINVAL, append(&t_, {}, 0, kPs));
+	EXPECT_EQ(-SGT_EINVAL, append(&t_, { 0x1002 }, 0, 0));
+	expect_unchanged();
+}
+
+TEST_F(BadInput, OffsetPastFirstPage)
+{
+	EXPECT_EQ(-SGT_EINVAL, append(&t_, { 0x1002, 0x1003 }, 4096, 10));
+	EXPECT_EQ(-SGT_EINVAL, append(&t_, { 0x1002, 0x1003 }, UINT32_MAX, 10));
+	expect_unchanged();
+}
+
+TEST_F(BadInput, MaxSegmentUnderOnePage)
+{
+	EXPECT_EQ(-SGT_EINVAL, append(&t_, { 0x1002 }, 0, 10, 4095));
+	EXPECT_EQ(-SGT_EINVAL, append(&t_, { 0x1002 }, 0, 10, 0));
+	expect_unchanged();
+}
+
+TEST_F(BadInput, SizeLargerThanThePagesProvide)
+{
+	EXPECT_EQ(-SGT_ERANGE, append(&t_, { 0x1002, 0x1003 }, 0, 2 * kPs + 1));
+	EXPECT_EQ(-SGT_ERANGE, append(&t_, { 0x1002, 0x1003 }, 1, 2 * kPs));
+	expect_unchanged();
+}
+
+TEST_F(BadInput, LengthsThatOverflow)
+{
+	EXPECT_EQ(-SGT_EOVERFLOW, append(&t_, { 0x1002 }, 1, UINT64_MAX));
+	EXPECT_EQ(-SGT_EOVERFLOW, append(&t_, { 0x1002 }, 0, UINT64_MAX))
+		<< "table length plus size does not fit 64 bits";
+	expect_unchanged();
+}
+
+TEST_F(BadInput, FrameNumbersPastTheDomain)
+{
+	uint64_t max_pfn = sgt_memory_max_pfn(&mem_.mem);
+	EXPECT_EQ(-SGT_EOVERFLOW, append(&t_, { max_pfn }, 0, kPs));
+	EXPECT_EQ(-SGT_EOVERFLOW, append(&t_, { max_pfn - 1, max_pfn }, 0, 2 * kPs));
+	EXPECT_EQ(-SGT_EOVERFLOW, append(&t_, { 0x1002, UINT64_MAX }, 0, 2 * kPs));
+	expect_unchanged();
+}
+
+TEST_F(BadInput, BadParams)
+{
+	sgt_table other;
+	sgt_table_params p = params_;
+	p.chunk_capacity = SGT_CHUNK_CAPACITY_MAX + 1;
+	EXPECT_EQ(-SGT_EINVAL, from_pages_with(&other, p));
+	sgt_allocator no_free = alloc_.alloc;
+	no_free.free = nullptr;
+	p = params_;
+	p.alloc = &no_free;
+	EXPECT_EQ(-SGT_EINVAL, from_pages_with(&other, p));
+	for (unsigned shift : { 8u, 31u }) {
+		sgt_memory bad = mem_.mem;
+		bad.page_shift = shift;
+		p = params_;
+		p.mem = &bad;
+		EXPECT_EQ(-SGT_EINVAL, from_pages_with(&other, p)) << "page shift " << shift;
+	}
+	sgt_memory no_map = mem_.mem;
+	no_map.map_page = nullptr;
+	p = params_;
+	p.mem = &no_map;
+	EXPECT_EQ(-SGT_EINVAL, from_pages_with(&other, p));
+	expect_unchanged();
+}
+
+// A provider whose answer changes between sgt's two walks must not corrupt the table.
+struct FlipProvider {
+	uint64_t num_pages;
+	bool seen_last = false;	  // the first walk has reached the last page
+	bool second_walk = false; // a walk started again from page 0 after that
+	uint64_t calls = 0;
+};
+
+uint64_t flip_pfn(const void *ctx, uint64_t index)
+{
+	auto *f = const_cast<FlipProvider *>(static_cast<const FlipProvider *>(ctx));
+	f->calls++;
+	if (index == 0 && f->seen_last)
+		f->second_walk = true;
+	if (index + 1 == f->num_pages)
+		f->seen_last = true;
+	// Contiguous while counting, scattered while filling: more entries than reserved.
+	return f->second_walk ? 0x1002 + 2 * index : 0x1002 + index;
+}
+
+TEST_F(BadInput, ProviderThatChangesItsAnswer)
+{
+	FlipProvider f{ 4 };
+	sgt_pages p{ 4, flip_pfn, &f };
+	EXPECT_EQ(-SGT_EINVAL, sgt_table_append_pages(&t_, &p, 0, 4 * kPs, 8192));
+	EXPECT_TRUE(f.second_walk);
+	expect_unchanged();
+}
+
+TEST_F(Build, ProviderThatChangesItsAnswerCannotOverrunTheReservation)
+{
+	// Capacity 1: the reservation is exactly two one-slot chunks, so a third put has nowhere
+	// to go but past them.
+	setup(12, 1);
+	ASSERT_EQ(0, from_pages(&t_, { 0x1100 }, 0, kPs));
+	Snapshot before = snapshot(&t_.cpu);
+	FlipProvider f{ 4 };
+	sgt_pages p{ 4, flip_pfn, &f };
+	EXPECT_EQ(-SGT_EINVAL, sgt_table_append_pages(&t_, &p, 0, 4 * kPs, 8192));
+	EXPECT_EQ(before, snapshot(&t_.cpu));
+	EXPECT_EQ(1u, sgt_test_alloc_live(&alloc_));
+}
+
+} // namespace

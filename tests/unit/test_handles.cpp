@@ -1,0 +1,198 @@
+// SPDX-License-Identifier: MIT
+// Handles: ownership, stale handles after drop, borrowed tables, and the invariant check.
+#include "helpers.hpp"
+
+#include <set>
+
+using namespace sgt_test;
+
+namespace {
+
+class Handles : public SgtTest {
+};
+
+// Every call that takes a CPU view, with its result on a given handle.
+std::vector<std::pair<std::string, int>> every_cpu_call(const sgt_cpu *t)
+{
+	uint8_t buf[8];
+	size_t n;
+	uint32_t num;
+	uint64_t len = 1;
+	const sgt_sg_table *sgt;
+	sgt_ent_iter ei;
+	sgt_page_iter pi;
+	sgt_miter m;
+	sgt_table out;
+	return {
+		{ "cpu_check", sgt_cpu_check(t) },
+		{ "cpu_sg_table", sgt_cpu_sg_table(t, &sgt) },
+		{ "cpu_info", sgt_cpu_info(t, &num, &len) },
+		{ "nents_for_len", sgt_nents_for_len(t, 1, &num) },
+		{ "ent_iter_init", sgt_ent_iter_init(&ei, t) },
+		{ "page_iter_init", sgt_page_iter_init(&pi, t, 0) },
+		{ "miter_start", sgt_miter_start(&m, t, 0) },
+		{ "copy_to_buffer", sgt_copy_to_buffer(t, 0, buf, sizeof(buf), &n) },
+		{ "copy_from_buffer", sgt_copy_from_buffer(t, 0, buf, sizeof(buf), &n) },
+		{ "zero", sgt_zero(t, 0, 1, &n) },
+		{ "split", sgt_split(t, 0, 1, &len, nullptr, &out) },
+	};
+}
+
+TEST_F(Handles, DroppedTableIsStaleForEveryCall)
+{
+	sgt_table t;
+	ASSERT_EQ(0, from_pages(&t, { 0x1000 }, 0, kPs));
+	sgt_table_cleanup(&t);
+	for (auto &[name, err] : every_cpu_call(&t.cpu))
+		EXPECT_EQ(-SGT_ESTALE, err) << name;
+	EXPECT_EQ(-SGT_ESTALE, append(&t, { 0x1001 }, 0, kPs));
+	sgt_table_cleanup(&t); // dropping twice is a no-op
+	sgt_table_cleanup(nullptr);
+}
+
+TEST_F(Handles, UninitialisedHandleIsInvalid)
+{
+	sgt_table zeroed{};
+	for (auto &[name, err] : every_cpu_call(&zeroed.cpu))
+		EXPECT_EQ(-SGT_EINVAL, err) << name;
+	EXPECT_EQ(-SGT_EINVAL, append(&zeroed, { 0x1000 }, 0, kPs));
+	sgt_table_cleanup(&zeroed);
+	sgt_table garbage;
+	memset(&garbage, 0xa5, sizeof(garbage));
+	EXPECT_EQ(-SGT_EINVAL, sgt_cpu_check(&garbage.cpu));
+	EXPECT_EQ(-SGT_EINVAL, sgt_cpu_check(nullptr));
+}
+
+TEST_F(Handles, LiveHandleAnswersEveryCall)
+{
+	sgt_table t;
+	ASSERT_EQ(0, from_pages(&t, { 0x1000 }, 0, kPs));
+	for (auto &[name, err] : every_cpu_call(&t.cpu))
+		EXPECT_EQ(0, err) << name;
+	sgt_miter m; // every_cpu_call started one; a started miter maps nothing until next()
+	ASSERT_EQ(0, sgt_miter_start(&m, &t.cpu, 0));
+	sgt_miter_stop(&m);
+	sgt_table_cleanup(&t);
+}
+
+// A raw table built by hand, as another subsystem would: two chunks in its own storage.
+struct HandBuilt {
+	static constexpr size_t kChunk = sizeof(sgt_chunk) + 2 * sizeof(sgt_entry);
+	alignas(sgt_chunk) unsigned char abuf[kChunk] = {};
+	alignas(sgt_chunk) unsigned char bbuf[kChunk] = {};
+	sgt_chunk *a = reinterpret_cast<sgt_chunk *>(abuf);
+	sgt_chunk *b = reinterpret_cast<sgt_chunk *>(bbuf);
+	sgt_sg_table sgt{};
+	HandBuilt(const HandBuilt &) = delete;
+	explicit HandBuilt(const sgt_memory *mem)
+	{
+		a->capacity = 2;
+		a->num_ents = 2;
+		a->next = b;
+		b->capacity = 2;
+		b->num_ents = 1;
+		a->ents[0] = { 0x1000, 10, 100, 0, 0, 0 };
+		a->ents[1] = { 0x1004, 0, 5000, 0, 0, 0 };
+		b->ents[0] = { 0x1010, 4095, 1, 0, 0, 0 };
+		sgt = { a, b, mem, 5101, 3, 0 };
+	}
+};
+
+TEST_F(Handles, BorrowedTableIteratesAndNeverFrees)
+{
+	HandBuilt hb(&mem_.mem);
+	sgt_borrowed b;
+	ASSERT_EQ(0, sgt_borrowed_init(&b, &hb.sgt));
+	EXPECT_EQ((std::vector<Ent>{ { 0x1000, 10, 100 }, { 0x1004, 0, 5000 }, { 0x1010, 4095, 1 } }),
+		  entries(&b.cpu));
+	uint8_t x = 0x5a;
+	size_t n;
+	ASSERT_EQ(0, sgt_copy_from_buffer(&b.cpu, 5100, &x, 1, &n));
+	EXPECT_EQ(0x5a, *sgt_test_mem_byte(&mem_, 0x1010, 4095));
+	sgt_borrowed_cleanup(&b);
+	EXPECT_EQ(-SGT_ESTALE, sgt_cpu_check(&b.cpu));
+	sgt_borrowed_cleanup(&b);
+	EXPECT_EQ(0, sgt_sg_table_check(&hb.sgt, nullptr)) << "the owner's table is untouched";
+	EXPECT_EQ(0u, alloc_.num_frees);
+}
+
+TEST_F(Handles, BorrowingAnOwnedTableSharesItsEntries)
+{
+	sgt_table t;
+	ASSERT_EQ(0, from_pages(&t, { 0x1000, 0x1002 }, 0, 2 * kPs));
+	const sgt_sg_table *raw;
+	ASSERT_EQ(0, sgt_cpu_sg_table(&t.cpu, &raw));
+	sgt_borrowed b;
+	ASSERT_EQ(0, sgt_borrowed_init(&b, raw));
+	EXPECT_EQ(entries(&t.cpu), entries(&b.cpu));
+	sgt_borrowed_cleanup(&b);
+	EXPECT_EQ(0, sgt_cpu_check(&t.cpu));
+	sgt_table_cleanup(&t);
+}
+
+// Each broken invariant is named by the check and refused by sgt_borrowed_init().
+TEST_F(Handles, EveryBrokenInvariantIsRefused)
+{
+	const std::vector<std::pair<std::string, void (*)(HandBuilt &)>> breakages = {
+		{ "(1)", [](HandBuilt &h) { h.sgt.mem = nullptr; } },
+		{ "(2)", [](HandBuilt &h) { h.sgt.tail = nullptr; } },
+		{ "(3) not full", [](HandBuilt &h) { h.a->num_ents = 1; h.sgt.num_cpu_ents = 2;
+						      h.sgt.total_len = 101; } },
+		{ "(3) count", [](HandBuilt &h) { h.sgt.num_cpu_ents = 4; } },
+		{ "(3) cycle", [](HandBuilt &h) { h.b->next = h.a; } },
+		{ "(3) over capacity", [](HandBuilt &h) { h.b->num_ents = 3; } },
+		{ "(4) zero len", [](HandBuilt &h) { h.a->ents[0].len = 0; h.sgt.total_len -= 100; } },
+		{ "(4) offset", [](HandBuilt &h) { h.a->ents[0].offset = 4096; } },
+		{ "(4) past last frame", [](HandBuilt &h) { h.b->ents[0].pfn = (UINT64_C(1) << 52) - 1;
+							     h.b->ents[0].len = 2; h.sgt.total_len++; } },
+		{ "(5) total", [](HandBuilt &h) { h.sgt.total_len++; } },
+		{ "(6) dma count", [](HandBuilt &h) { h.sgt.num_dma_ents = 4; } },
+		{ "(6) stray dma", [](HandBuilt &h) { h.b->ents[0].dma_len = 1; } },
+		{ "(6) dma sum", [](HandBuilt &h) { h.sgt.num_dma_ents = 1; h.a->ents[0].dma_len = 1; } },
+		{ "(6) dma wrap", [](HandBuilt &h) {
+			  h.sgt.num_dma_ents = 1;
+			  h.a->ents[0].dma_len = 5101;
+			  h.a->ents[0].dma_addr = UINT64_MAX - 100;
+		  } },
+		{ "(7)", [](HandBuilt &h) { h.a->ents[1].reserved = 1; } },
+	};
+	{
+		HandBuilt ok(&mem_.mem);
+		ASSERT_EQ(0, sgt_sg_table_check(&ok.sgt, nullptr)) << "the unbroken table is valid";
+		ok.sgt.num_dma_ents = 1;
+		ok.a->ents[0].dma_len = 5101;
+		ok.a->ents[0].dma_addr = 0x8000;
+		ASSERT_EQ(0, sgt_sg_table_check(&ok.sgt, nullptr)) << "a merged mapping is valid";
+	}
+	for (auto &[name, brk] : breakages) {
+		HandBuilt h(&mem_.mem);
+		brk(h);
+		const char *why = nullptr;
+		EXPECT_EQ(-SGT_EINVAL, sgt_sg_table_check(&h.sgt, &why)) << name;
+		ASSERT_NE(nullptr, why) << name;
+		EXPECT_EQ(0, strncmp(why, name.c_str(), 3)) << name << ": " << why;
+		sgt_borrowed b;
+		b.cpu.sgt__state = 0;
+		EXPECT_EQ(-SGT_EINVAL, sgt_borrowed_init(&b, &h.sgt)) << name;
+		EXPECT_EQ(0u, b.cpu.sgt__state) << "not written on failure";
+	}
+	EXPECT_EQ(-SGT_EINVAL, sgt_borrowed_init(nullptr, nullptr));
+}
+
+TEST(Errors, EveryCodeHasANameAndText)
+{
+	const int codes[] = { 0, SGT_EIO, SGT_E2BIG, SGT_ENOMEM, SGT_EFAULT, SGT_EBUSY, SGT_EINVAL,
+			      SGT_ENOSPC, SGT_ERANGE, SGT_EOVERFLOW, SGT_EOPNOTSUPP, SGT_ESTALE };
+	std::set<std::string> texts;
+	for (int c : codes) {
+		EXPECT_STRNE("unknown error", sgt_strerror(-c)) << c;
+		EXPECT_STRNE("-E?", sgt_errname(-c)) << c;
+		texts.insert(sgt_strerror(-c));
+	}
+	EXPECT_EQ(sizeof(codes) / sizeof(codes[0]), texts.size()) << "texts are distinct";
+	EXPECT_STREQ("-ESTALE", sgt_errname(-SGT_ESTALE));
+	EXPECT_STREQ("unknown error", sgt_strerror(-9999));
+	EXPECT_STREQ("unknown error", sgt_strerror(INT32_MIN));
+}
+
+} // namespace
