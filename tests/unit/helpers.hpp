@@ -87,8 +87,11 @@ class SgtTest : public ::testing::Test {
 
 	void SetUp() override { setup(12, 0); }
 
+	// SetUp() calls it with the defaults; a test may call it again for another geometry.
 	void setup(unsigned shift, uint32_t chunk_capacity)
 	{
+		ASSERT_EQ(0u, sgt_test_alloc_live(&alloc_)) << "re-setup with tables alive";
+		sgt_test_mem_cleanup(&mem_);
 		sgt_test_alloc_init(&alloc_);
 		ASSERT_EQ(0, sgt_test_mem_init(&mem_, shift, kBase, kPages));
 		params_ = { &alloc_.alloc, &mem_.mem, chunk_capacity };
