@@ -182,15 +182,13 @@ int sgt_table_init_from_pages(struct sgt_table *t, const struct sgt_table_params
 			      uint32_t max_segment)
 {
 	struct sgt_table tmp;
-	struct sgt__params p;
 	int err;
 
 	if (!t)
 		return -SGT_EINVAL;
-	err = sgt__params_resolve(params, &p);
+	err = sgt_table_init(&tmp, params);
 	if (err)
 		return err;
-	sgt__table_init(&tmp, &p);
 	err = s_append(&tmp, pages, offset, size, max_segment, false);
 	if (err)
 		return err;
@@ -237,27 +235,27 @@ int sgt_table_init_alloc_order(struct sgt_table *t, const struct sgt_table_param
 			       uint64_t length, unsigned int order)
 {
 	struct sgt_table tmp;
-	struct sgt__params p;
+	const struct sgt_memory *mem;
 	struct sgt__resv r;
 	uint64_t block;
 	int err;
 
 	if (!t || length == 0)
 		return -SGT_EINVAL;
-	err = sgt__params_resolve(params, &p);
+	err = sgt_table_init(&tmp, params);
 	if (err)
 		return err;
+	mem = tmp.sgt__own.mem;
 	/* a block must fit an entry's 32-bit length: at most 2^31 bytes */
-	if (order > 31 - p.mem->page_shift)
+	if (order > 31 - mem->page_shift)
 		return -SGT_EINVAL;
-	if (!p.mem->alloc_pages)
+	if (!mem->alloc_pages)
 		return -SGT_EOPNOTSUPP;
-	block = sgt_memory_page_size(p.mem) << order;
-	sgt__table_init(&tmp, &p);
+	block = sgt_memory_page_size(mem) << order;
 	err = sgt__resv_init(&r, &tmp, length / block + (length % block != 0), false);
 	if (err)
 		return err;
-	err = s_fill_alloc_order(&r, p.mem, length, order);
+	err = s_fill_alloc_order(&r, mem, length, order);
 	if (err) {
 		sgt__resv_abort(&r);
 		return err;
