@@ -147,7 +147,9 @@ bool sgt_sg_table_is_valid(const struct sgt_sg_table *sgt);
  * @sgt: a valid raw table
  * @pos: receives the position of the first entry (or the end position when empty)
  *
- * Return: the first entry, or NULL for an empty table.
+ * Return: the first entry, or NULL for an empty table. Entries returned by the navigation
+ * functions point into the table's chunks: the table owns them, and they are valid until the
+ * table changes or is dropped.
  */
 const struct sgt_entry *sgt_sg_first(const struct sgt_sg_table *sgt, struct sgt_pos *pos);
 
