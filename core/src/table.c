@@ -54,6 +54,7 @@ void sgt__table_init(struct sgt_table *t, const struct sgt__params *p)
 void sgt__table_move(struct sgt_table *dst, struct sgt_table *src)
 {
 	*dst = *src;
+	dst->cpu.sgt__state = SGT__STATE_OWNED;
 	dst->cpu.sgt__sgt = &dst->sgt__own;
 	*src = (struct sgt_table){ .cpu = { .sgt__state = SGT__STATE_STALE } };
 }

@@ -13,11 +13,13 @@
  * - ``sgt/table.h``: the handles (ownership and mapping state as C types), construction, split;
  * - ``sgt/iter.h``: entry, page and mapping iterators;
  * - ``sgt/copy.h``: copy and zero helpers;
+ * - ``sgt/dma.h``: devices, DMA backends, the mapped states and DMA-side iterators;
  * - ``sgt/platform.h``: what a platform provides.
  */
 
 #include "sgt/alloc.h"
 #include "sgt/copy.h"
+#include "sgt/dma.h"
 #include "sgt/error.h"
 #include "sgt/iter.h"
 #include "sgt/memory.h"
