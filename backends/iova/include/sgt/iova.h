@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef SGT_IOVA_H
+#define SGT_IOVA_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "sgt/alloc.h"
+#include "sgt/dma.h"
+#include "sgt/error.h"
+
+/**
+ * DOC: IOVA allocator
+ *
+ * Hands out ranges of I/O virtual addresses from a set of windows, as an IOMMU driver must. Used
+ * by the simulated IOMMU and, later, the VFIO backend.
+ *
+ * - **Size-aligned**: a range of *n* granules starts at a multiple of the next power of two of
+ *   *n* (Linux ``alloc_iova(..., size_aligned=true)``). It is a buddy allocator, so the range
+ *   occupies that whole power of two: up to half of an allocation's IOVA space can be padding.
+ * - **Windows and reserved ranges**: only addresses inside a window and outside every reserved
+ *   range (such as the x86 MSI window 0xfee00000-0xfeefffff) are ever returned; a @limit (the
+ *   device's DMA mask) bounds each allocation.
+ * - **Worst case O(log W * log n)** for alloc and free, W the window size in granules and n the
+ *   number of free blocks: one AVL tree of free blocks per order, so splitting, buddy lookup and
+ *   "lowest block under the limit" are tree operations, never a walk over all ranges (Linux's
+ *   allocator walks its rbtree linearly under fragmentation).
+ * - **Fast path**: a freed block goes into a small per-order magazine (LIFO) and is reused from
+ *   there in O(1) by the next allocation of its order (Linux keeps per-CPU magazines for this).
+ *   Magazines are flushed into the trees when an allocation cannot be satisfied otherwise.
+ * - **Quarantine**: optionally, freed ranges wait in a FIFO of fixed length before they can be
+ *   reused, so a device that DMAs after unmap hits a hole rather than someone else's buffer.
+ *
+ * Not thread-safe: callers lock (the simulated IOMMU does).
+ */
+
+/**
+ * struct sgt_iova_params - how to set up an allocator
+ * @granule_shift:  log2 of the IOVA page size (12 for 4 KiB), 9..30.
+ * @windows:        ranges addresses may come from (inclusive ends); at least one.
+ * @num_windows:    entries in @windows, 1..SGT_DMA_MAX_WINDOWS.
+ * @reserved:       ranges never to hand out; may be NULL when @num_reserved is 0.
+ * @num_reserved:   entries in @reserved.
+ * @quarantine_len: freed ranges held back before reuse; 0 for none.
+ * @magazine_size:  freed blocks cached per order; 0 for none.
+ * @alloc:          allocator for the bookkeeping; NULL for the platform default.
+ */
+struct sgt_iova_params {
+	unsigned int granule_shift;
+	const struct sgt_dma_window *windows;
+	uint32_t num_windows;
+	const struct sgt_dma_window *reserved;
+	uint32_t num_reserved;
+	uint32_t quarantine_len;
+	uint32_t magazine_size;
+	const struct sgt_allocator *alloc;
+};
+
+/**
+ * struct sgt_iova_stats - counters, for tests and benchmarks
+ * @live_ranges:    allocations not yet freed.
+ * @live_granules:  granules those occupy (powers of two).
+ * @free_granules:  granules available (in trees, magazines; not in quarantine).
+ * @quarantined:    ranges in quarantine.
+ * @magazine_hits:  allocations served from a magazine.
+ * @flushes:        times the magazines were flushed to satisfy an allocation.
+ */
+struct sgt_iova_stats {
+	uint64_t live_ranges;
+	uint64_t live_granules;
+	uint64_t free_granules;
+	uint64_t quarantined;
+	uint64_t magazine_hits;
+	uint64_t flushes;
+};
+
+struct sgt_iova;
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/**
+ * sgt_iova_new() - create an allocator
+ * @params: the windows, reserved ranges and policies
+ * @out:    receives the allocator; free it with sgt_iova_free()
+ *
+ * Return: 0; -SGT_EINVAL for bad parameters or windows that leave no usable granule;
+ * -SGT_ENOMEM. On failure *@out is not written.
+ */
+SGT_MUST_CHECK int sgt_iova_new(const struct sgt_iova_params *params, struct sgt_iova **out);
+
+/**
+ * sgt_iova_free() - destroy an allocator and its bookkeeping
+ * @iova: the allocator, or NULL. Live ranges are simply forgotten.
+ */
+void sgt_iova_free(struct sgt_iova *iova);
+
+/**
+ * sgt_iova_alloc() - allocate a size-aligned range
+ * @iova:     the allocator
+ * @len:      bytes, at least 1; rounded up to whole granules
+ * @limit:    highest address the range may include (a DMA mask); UINT64_MAX for none
+ * @out_addr: receives the first address
+ *
+ * Return: 0; -SGT_EINVAL for a zero @len; -SGT_ENOSPC when no free range of that size lies under
+ * @limit; -SGT_ENOMEM when bookkeeping could not be allocated. On failure nothing changes.
+ */
+SGT_MUST_CHECK int sgt_iova_alloc(struct sgt_iova *iova, uint64_t len, uint64_t limit,
+				  uint64_t *out_addr);
+
+/**
+ * sgt_iova_release() - free a range
+ * @iova: the allocator
+ * @addr: an address sgt_iova_alloc() returned
+ * @len:  the length that was asked for
+ *
+ * The range goes to quarantine (if any), then to its order's magazine or back into the trees.
+ * Context: never allocates.
+ * Return: 0; -SGT_EINVAL when @addr is not the start of a live range of that size (a double
+ * free, a wrong length, an address never allocated); then nothing changes.
+ */
+SGT_MUST_CHECK int sgt_iova_release(struct sgt_iova *iova, uint64_t addr, uint64_t len);
+
+/**
+ * sgt_iova_is_live() - whether @addr lies in a live (allocated, not freed) range
+ * @iova: the allocator
+ * @addr: any address
+ */
+bool sgt_iova_is_live(const struct sgt_iova *iova, uint64_t addr);
+
+/**
+ * sgt_iova_get_stats() - the counters
+ * @iova: the allocator
+ * @out:  receives them
+ */
+void sgt_iova_get_stats(const struct sgt_iova *iova, struct sgt_iova_stats *out);
+
+/**
+ * sgt_iova_check() - check the allocator's internal invariants (trees balanced and ordered,
+ * blocks aligned, inside the windows, disjoint, nothing reserved handed out, counts agree)
+ * @iova:    the allocator
+ * @out_why: receives a static description of the first broken invariant, or NULL
+ *
+ * Context: O(blocks), allocates nothing. For tests and fuzzers.
+ * Return: 0 or -SGT_EINVAL.
+ */
+SGT_MUST_CHECK int sgt_iova_check(const struct sgt_iova *iova, const char **out_why);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SGT_IOVA_H */

@@ -1,0 +1,296 @@
+// SPDX-License-Identifier: MIT
+// IOVA allocator: unit cases, and random alloc/free sequences against a simple reference that
+// knows which granules are live, quarantined or reserved.
+#include <gtest/gtest.h>
+
+#include <deque>
+#include <map>
+#include <random>
+
+#include "sgt/iova.h"
+#include "sgt_testkit.h"
+
+namespace {
+
+constexpr unsigned kShift = 12;
+constexpr uint64_t kG = 1u << kShift;
+
+struct Iova {
+	sgt_iova *v = nullptr;
+	~Iova() { sgt_iova_free(v); }
+};
+
+void expect_valid(const sgt_iova *v)
+{
+	const char *why = nullptr;
+	EXPECT_EQ(0, sgt_iova_check(v, &why)) << why;
+}
+
+TEST(Iova, AllocationsAreSizeAlignedAndAvoidReservedRanges)
+{
+	const sgt_dma_window win = { 0xfe000000, 0xffffffff }; // 32 MiB below 4 GiB
+	const sgt_dma_window msi = { 0xfee00000, 0xfeefffff };
+	sgt_iova_params p = { kShift, &win, 1, &msi, 1, 0, 0, nullptr };
+	Iova a;
+	ASSERT_EQ(0, sgt_iova_new(&p, &a.v));
+	sgt_iova_stats st;
+	sgt_iova_get_stats(a.v, &st);
+	EXPECT_EQ((32u << 20) / kG - (1u << 20) / kG, st.free_granules) << "MSI window cut out";
+	for (uint64_t len : std::initializer_list<uint64_t>{ 1, kG, kG + 1, 3 * kG, 64 * kG, 1000 * kG }) {
+		uint64_t addr;
+		ASSERT_EQ(0, sgt_iova_alloc(a.v, len, UINT64_MAX, &addr)) << len;
+		uint64_t g = (len + kG - 1) / kG, pow2 = 1;
+		while (pow2 < g)
+			pow2 <<= 1;
+		EXPECT_EQ(0u, addr % (pow2 * kG)) << "size-aligned: len " << len;
+		EXPECT_GE(addr, win.start);
+		EXPECT_LE(addr + pow2 * kG - 1, win.last);
+		EXPECT_TRUE(addr + pow2 * kG - 1 < msi.start || addr > msi.last) << std::hex << addr;
+		EXPECT_TRUE(sgt_iova_is_live(a.v, addr + len - 1));
+		expect_valid(a.v);
+	}
+}
+
+TEST(Iova, LimitIsHonoured)
+{
+	const sgt_dma_window wins[2] = { { 0x10000, 0x1ffff }, { 1ull << 32, (1ull << 33) - 1 } };
+	sgt_iova_params p = { kShift, wins, 2, nullptr, 0, 0, 0, nullptr };
+	Iova a;
+	ASSERT_EQ(0, sgt_iova_new(&p, &a.v));
+	uint64_t addr;
+	ASSERT_EQ(0, sgt_iova_alloc(a.v, 16 * kG, UINT32_MAX, &addr));
+	EXPECT_EQ(0x10000u, addr) << "the only room below 4 GiB";
+	EXPECT_EQ(-SGT_ENOSPC, sgt_iova_alloc(a.v, kG, UINT32_MAX, &addr)) << "low window full";
+	ASSERT_EQ(0, sgt_iova_alloc(a.v, kG, UINT64_MAX, &addr));
+	EXPECT_GE(addr, 1ull << 32);
+	EXPECT_EQ(-SGT_ENOSPC, sgt_iova_alloc(a.v, kG, 0xffe, &addr)) << "limit below a granule";
+	expect_valid(a.v);
+}
+
+TEST(Iova, MagazineReusesTheLastFreedBlock)
+{
+	const sgt_dma_window win = { 0, (1ull << 30) - 1 };
+	sgt_iova_params p = { kShift, &win, 1, nullptr, 0, 0, 4, nullptr };
+	Iova a;
+	ASSERT_EQ(0, sgt_iova_new(&p, &a.v));
+	uint64_t x, y, z;
+	ASSERT_EQ(0, sgt_iova_alloc(a.v, 8 * kG, UINT64_MAX, &x));
+	ASSERT_EQ(0, sgt_iova_alloc(a.v, 8 * kG, UINT64_MAX, &y));
+	ASSERT_EQ(0, sgt_iova_release(a.v, x, 8 * kG));
+	ASSERT_EQ(0, sgt_iova_alloc(a.v, 5 * kG, UINT64_MAX, &z));
+	EXPECT_EQ(x, z) << "same order: served from the magazine";
+	sgt_iova_stats st;
+	sgt_iova_get_stats(a.v, &st);
+	EXPECT_EQ(1u, st.magazine_hits);
+	expect_valid(a.v);
+}
+
+TEST(Iova, QuarantineDelaysReuse)
+{
+	const sgt_dma_window win = { 0, 8 * kG - 1 }; // room for exactly 8 one-granule ranges
+	sgt_iova_params p = { kShift, &win, 1, nullptr, 0, 2, 0, nullptr };
+	Iova a;
+	ASSERT_EQ(0, sgt_iova_new(&p, &a.v));
+	uint64_t r[8], x;
+	for (auto &addr : r)
+		ASSERT_EQ(0, sgt_iova_alloc(a.v, kG, UINT64_MAX, &addr));
+	ASSERT_EQ(0, sgt_iova_release(a.v, r[0], kG));
+	ASSERT_EQ(0, sgt_iova_release(a.v, r[1], kG));
+	EXPECT_FALSE(sgt_iova_is_live(a.v, r[0]));
+	EXPECT_EQ(-SGT_ENOSPC, sgt_iova_alloc(a.v, kG, UINT64_MAX, &x))
+		<< "both freed ranges are still in quarantine";
+	ASSERT_EQ(0, sgt_iova_release(a.v, r[2], kG)); // pushes r[0] out
+	ASSERT_EQ(0, sgt_iova_alloc(a.v, kG, UINT64_MAX, &x));
+	EXPECT_EQ(r[0], x) << "the oldest quarantined range is the first back";
+	expect_valid(a.v);
+}
+
+TEST(Iova, BadReleasesChangeNothing)
+{
+	const sgt_dma_window win = { 0, (1ull << 24) - 1 };
+	sgt_iova_params p = { kShift, &win, 1, nullptr, 0, 0, 0, nullptr };
+	Iova a;
+	ASSERT_EQ(0, sgt_iova_new(&p, &a.v));
+	uint64_t x;
+	ASSERT_EQ(0, sgt_iova_alloc(a.v, 3 * kG, UINT64_MAX, &x));
+	sgt_iova_stats before, after;
+	sgt_iova_get_stats(a.v, &before);
+	EXPECT_EQ(-SGT_EINVAL, sgt_iova_release(a.v, x, 2 * kG)) << "wrong length";
+	EXPECT_EQ(-SGT_EINVAL, sgt_iova_release(a.v, x + kG, 2 * kG)) << "not the start";
+	EXPECT_EQ(-SGT_EINVAL, sgt_iova_release(a.v, x + 1, 3 * kG)) << "unaligned";
+	EXPECT_EQ(-SGT_EINVAL, sgt_iova_release(a.v, x + (1 << 20), 3 * kG)) << "never allocated";
+	sgt_iova_get_stats(a.v, &after);
+	EXPECT_EQ(before.live_ranges, after.live_ranges);
+	EXPECT_EQ(before.free_granules, after.free_granules);
+	ASSERT_EQ(0, sgt_iova_release(a.v, x, 3 * kG));
+	EXPECT_EQ(-SGT_EINVAL, sgt_iova_release(a.v, x, 3 * kG)) << "double free";
+	EXPECT_EQ(-SGT_EINVAL, sgt_iova_alloc(a.v, 0, UINT64_MAX, &x));
+	expect_valid(a.v);
+}
+
+TEST(Iova, BadParameters)
+{
+	sgt_iova *v = nullptr;
+	const sgt_dma_window two[2] = { { 0, 0xffff }, { 0x8000, 0x1ffff } };
+	const sgt_dma_window back = { 0x2000, 0x1000 };
+	const sgt_dma_window tiny = { 1, 0xffe }; // no whole granule inside
+	sgt_iova_params p = { kShift, two, 2, nullptr, 0, 0, 0, nullptr };
+	EXPECT_EQ(-SGT_EINVAL, sgt_iova_new(&p, &v)) << "overlapping windows";
+	p = { kShift, &back, 1, nullptr, 0, 0, 0, nullptr };
+	EXPECT_EQ(-SGT_EINVAL, sgt_iova_new(&p, &v)) << "start after last";
+	p = { kShift, &tiny, 1, nullptr, 0, 0, 0, nullptr };
+	EXPECT_EQ(-SGT_EINVAL, sgt_iova_new(&p, &v)) << "no usable granule";
+	p = { 8, two, 1, nullptr, 0, 0, 0, nullptr };
+	EXPECT_EQ(-SGT_EINVAL, sgt_iova_new(&p, &v)) << "granule too small";
+	p = { kShift, two, 0, nullptr, 0, 0, 0, nullptr };
+	EXPECT_EQ(-SGT_EINVAL, sgt_iova_new(&p, &v));
+	EXPECT_EQ(-SGT_EINVAL, sgt_iova_new(nullptr, &v));
+	EXPECT_EQ(nullptr, v);
+}
+
+TEST(Iova, AllocationFailuresChangeNothing)
+{
+	sgt_test_alloc ta;
+	sgt_test_alloc_init(&ta);
+	const sgt_dma_window win = { 0, (1ull << 40) - 1 };
+	sgt_iova_params p = { kShift, &win, 1, nullptr, 0, 0, 0, &ta.alloc };
+	sgt_iova *v = nullptr;
+	int n;
+	for (n = 1; n < 100; n++) {
+		ta.fail_at = ta.num_attempts + n;
+		int err = sgt_iova_new(&p, &v);
+		if (!err)
+			break;
+		EXPECT_EQ(-SGT_ENOMEM, err);
+		EXPECT_EQ(0u, sgt_test_alloc_live(&ta)) << "failure " << n;
+	}
+	EXPECT_GT(n, 2) << "construction allocates more than once";
+	ta.fail_at = 0;
+	// Drain the spare nodes with splits until an allocation must top them up, then fail that.
+	uint64_t addr;
+	int failures = 0;
+	for (int i = 0; i < 200 && failures == 0; i++) {
+		ta.fail_at = ta.num_attempts + 1;
+		sgt_iova_stats before, after;
+		sgt_iova_get_stats(v, &before);
+		int err = sgt_iova_alloc(v, kG, UINT64_MAX, &addr);
+		ta.fail_at = 0;
+		if (err) {
+			EXPECT_EQ(-SGT_ENOMEM, err);
+			sgt_iova_get_stats(v, &after);
+			EXPECT_EQ(before.live_ranges, after.live_ranges);
+			EXPECT_EQ(before.free_granules, after.free_granules);
+			failures++;
+		}
+		expect_valid(v);
+	}
+	EXPECT_EQ(1, failures) << "a top-up failure was reached and reported";
+	sgt_iova_free(v);
+	EXPECT_EQ(0u, sgt_test_alloc_live(&ta));
+}
+
+// ---- random sequences against a reference ----
+
+struct Reference {
+	uint64_t first_g, num_g; // the window, in granules
+	std::vector<bool> reserved, busy; // busy: live or quarantined
+	std::map<uint64_t, std::pair<uint64_t, uint64_t>> live; // addr -> (len, granules)
+	std::deque<std::pair<uint64_t, uint64_t>> quarantine;	 // (first granule, granules)
+	size_t q_len;
+
+	void mark(uint64_t g, uint64_t n, bool v)
+	{
+		for (uint64_t i = 0; i < n; i++)
+			busy[g - first_g + i] = v;
+	}
+	// Is there a fully free, usable, aligned slot of n granules ending at or below lim_g?
+	bool slot_exists(uint64_t n, uint64_t lim_g) const
+	{
+		for (uint64_t g = (first_g + n - 1) / n * n; g + n - 1 < first_g + num_g; g += n) {
+			if (g + n - 1 > lim_g)
+				break;
+			bool ok = true;
+			for (uint64_t i = 0; i < n && ok; i++)
+				ok = !busy[g - first_g + i] && !reserved[g - first_g + i];
+			if (ok)
+				return true;
+		}
+		return false;
+	}
+};
+
+void random_run(uint32_t seed, uint32_t q_len, uint32_t mag)
+{
+	SCOPED_TRACE("seed " + std::to_string(seed) + " quarantine " + std::to_string(q_len) +
+		     " magazine " + std::to_string(mag));
+	std::mt19937 rng(seed);
+	const uint64_t first_g = 16, num_g = 1000; // unaligned window ends on purpose
+	const sgt_dma_window win = { first_g * kG, (first_g + num_g) * kG - 1 };
+	const sgt_dma_window res[2] = { { 300 * kG + 5, 310 * kG }, { 700 * kG, 700 * kG } };
+	sgt_iova_params p = { kShift, &win, 1, res, 2, q_len, mag, nullptr };
+	Iova a;
+	ASSERT_EQ(0, sgt_iova_new(&p, &a.v));
+	Reference ref{ first_g, num_g, std::vector<bool>(num_g), std::vector<bool>(num_g), {}, {},
+		       q_len };
+	for (uint64_t g = 300; g <= 310; g++)
+		ref.reserved[g - first_g] = true;
+	ref.reserved[700 - first_g] = true;
+
+	for (int step = 0; step < 1500; step++) {
+		bool do_alloc = ref.live.empty() || rng() % 100 < 55;
+		if (do_alloc) {
+			uint64_t len = 1 + rng() % (rng() % 8 == 0 ? 64 * kG : 4 * kG);
+			uint64_t lim = rng() % 4 == 0 ? (first_g + rng() % num_g) * kG - 1 : UINT64_MAX;
+			uint64_t g = (len + kG - 1) / kG, n = 1, addr = 0;
+			while (n < g)
+				n <<= 1;
+			uint64_t lim_g = lim == UINT64_MAX ? UINT64_MAX : (lim + 1) / kG - 1;
+			bool expect = ref.slot_exists(n, lim_g);
+			int err = sgt_iova_alloc(a.v, len, lim, &addr);
+			ASSERT_EQ(expect ? 0 : -SGT_ENOSPC, err)
+				<< "step " << step << " len " << len << " limit " << lim;
+			if (!err) {
+				uint64_t ag = addr / kG;
+				ASSERT_EQ(0u, ag % n) << "size-aligned";
+				ASSERT_LE(ag + n - 1, lim_g);
+				ASSERT_GE(ag, first_g);
+				ASSERT_LT(ag + n - 1, first_g + num_g);
+				for (uint64_t i = 0; i < n; i++) {
+					ASSERT_FALSE(ref.busy[ag - first_g + i]) << "overlap";
+					ASSERT_FALSE(ref.reserved[ag - first_g + i]) << "reserved";
+				}
+				ref.mark(ag, n, true);
+				ref.live[addr] = { len, n };
+			}
+		} else {
+			auto it = ref.live.begin();
+			std::advance(it, rng() % ref.live.size());
+			ASSERT_EQ(0, sgt_iova_release(a.v, it->first, it->second.first));
+			ref.quarantine.push_back({ it->first / kG, it->second.second });
+			ref.live.erase(it);
+			if (ref.quarantine.size() > ref.q_len) {
+				ref.mark(ref.quarantine.front().first, ref.quarantine.front().second, false);
+				ref.quarantine.pop_front();
+			}
+		}
+		const char *why = nullptr;
+		ASSERT_EQ(0, sgt_iova_check(a.v, &why)) << "step " << step << ": " << why;
+	}
+}
+
+TEST(Iova, RandomSequencesMatchTheReference)
+{
+	for (uint32_t seed = 1; seed <= 6; seed++)
+		random_run(seed, 0, 0);
+}
+
+TEST(Iova, RandomSequencesWithMagazinesAndQuarantine)
+{
+	for (uint32_t seed = 1; seed <= 6; seed++) {
+		random_run(seed, 0, 8);
+		random_run(seed, 5, 8);
+		random_run(seed, 3, 0);
+	}
+}
+
+} // namespace
