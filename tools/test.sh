@@ -2,6 +2,7 @@
 # The whole test suite: every workflow preset, each of which configures, builds and runs ctest.
 #   default      gcc RelWithDebInfo: unit tests, installed-package consumer test, benchmark build
 #   asan         clang AddressSanitizer + UBSan + LeakSanitizer, invariant checks on every mutation
+#   tsan         clang ThreadSanitizer: the unit tests, among them concurrent map/unmap
 #   freestanding core built -ffreestanding -nostdinc; symbol and libc-header gates
 # usage: tools/test.sh [preset ...]     (default: all of them)
 set -euo pipefail
@@ -9,7 +10,7 @@ cd "$(dirname "$0")/.."
 
 tools/deps.sh
 presets=("$@")
-[ ${#presets[@]} -gt 0 ] || presets=(default asan freestanding)
+[ ${#presets[@]} -gt 0 ] || presets=(default asan tsan freestanding)
 
 declare -A result
 status=0

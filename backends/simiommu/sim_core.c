@@ -1,0 +1,375 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The simulated IOMMU: construction and teardown, the ops table, debug reports and faults,
+ * fault injection, and the device's own reads and writes.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "sgt/platform.h"
+#include "sim_internal.h"
+
+static const char *const s_report_names[SGT_REPORT_NUM_KINDS] = {
+	"unmap-not-mapped",	    "double-unmap",	  "unmap-wrong-direction",
+	"unmap-wrong-nents",	    "unmap-mapped-nents", "sync-not-mapped",
+	"sync-wrong-direction",	    "sync-beyond-range",  "segment-too-long",
+	"segment-crosses-boundary", "segment-misaligned", "too-many-segments",
+	"leak-at-teardown",
+};
+
+static const char *const s_fault_names[SGT_FAULT_NUM_KINDS] = {
+	"access to unmapped address",
+	"device write to a read-only (to-device) mapping",
+	"device read from a write-only (from-device) mapping",
+	"address above the device's DMA mask",
+};
+
+const char *sgt_simiommu_report_name(enum sgt_simiommu_report_kind kind)
+{
+	return (unsigned)kind < SGT_REPORT_NUM_KINDS ? s_report_names[kind] : "unknown";
+}
+
+void sim_report(struct sgt_simiommu *s, enum sgt_simiommu_report_kind kind, const char *fmt, ...)
+{
+	va_list ap;
+	int n = 0;
+
+	s->report_count[kind]++;
+	if (s->num_reports < SIM_KEEP) {
+		char *msg = s->report_msg[s->num_reports];
+
+		n = snprintf(msg, sizeof(s->report_msg[0]), "%s: %s: ", s->dev.name,
+			     s_report_names[kind]);
+		va_start(ap, fmt);
+		vsnprintf(msg + n, sizeof(s->report_msg[0]) - (size_t)n, fmt, ap);
+		va_end(ap);
+	}
+	s->num_reports++;
+}
+
+void sim_fault(struct sgt_simiommu *s, uint64_t addr, uint64_t len,
+	       enum sgt_simiommu_fault_kind kind)
+{
+	if (s->num_faults < SIM_KEEP) {
+		struct sgt_simiommu_fault *f = &s->faults[s->num_faults];
+
+		f->addr = addr;
+		f->len = len;
+		f->kind = kind;
+		snprintf(f->msg, sizeof(f->msg),
+			 "%s: DMA fault at 0x%llx (access of %llu bytes): %s", s->dev.name,
+			 (unsigned long long)addr, (unsigned long long)len, s_fault_names[kind]);
+	}
+	s->num_faults++;
+}
+
+static int s_caps(struct sgt_device *dev, struct sgt_dma_caps *out)
+{
+	struct sgt_simiommu *s = sim_of(dev);
+	const struct sgt_dma_window msi = { 0xfee00000, 0xfeefffff };
+	struct sgt_dma_window w = s->window;
+
+	memset(out, 0, sizeof(*out));
+	out->page_sizes = UINT64_C(1) << sim_shift(s);
+	out->max_mappings = s->p.max_mappings;
+	if (s->p.mode == SGT_SIMIOMMU_DIRECT) {
+		out->windows[out->num_windows++] = (struct sgt_dma_window){ 0, s->mask };
+		return 0;
+	}
+	if (s->p.mode == SGT_SIMIOMMU_IOMMU && s->p.reserve_msi && w.start <= msi.last &&
+	    msi.start <= w.last) {
+		if (w.start < msi.start)
+			out->windows[out->num_windows++] =
+				(struct sgt_dma_window){ w.start, msi.start - 1 };
+		if (w.last > msi.last)
+			out->windows[out->num_windows++] =
+				(struct sgt_dma_window){ msi.last + 1, w.last };
+		return 0;
+	}
+	out->windows[out->num_windows++] = w;
+	return 0;
+}
+
+static const struct sgt_dma_ops s_ops = {
+	.abi_version = SGT_DMA_OPS_ABI,
+	.name = "simiommu",
+	.map_sg = sim_map_sg,
+	.unmap_sg = sim_unmap_sg,
+	.sync_sg_for_cpu = sim_sync_for_cpu,
+	.sync_sg_for_device = sim_sync_for_device,
+	.caps = s_caps,
+};
+
+/* The IOVA window (iommu) or bounce pool window, clipped to the mask and the page table. */
+static int s_window(struct sgt_simiommu *s)
+{
+	uint64_t reach = (sim_pt_max_page() << sim_shift(s)) - 1;
+	uint64_t top = s->mask < reach ? s->mask : reach;
+
+	if (s->p.mode == SGT_SIMIOMMU_BOUNCE) {
+		uint64_t len = s->p.bounce_pool ? s->p.bounce_pool : (UINT64_C(4) << 20);
+
+		s->window = (struct sgt_dma_window){ SIM_BOUNCE_BASE, SIM_BOUNCE_BASE + len - 1 };
+		return s->window.last <= top && len <= (UINT64_C(1) << 32) ? 0 : -SGT_EINVAL;
+	}
+	s->window = s->p.iova_window;
+	if (s->window.start == 0 && s->window.last == 0)
+		s->window = (struct sgt_dma_window){ UINT64_C(1) << 20, top };
+	if (s->window.last > top)
+		s->window.last = top;
+	return s->window.start <= s->window.last ? 0 : -SGT_EINVAL;
+}
+
+static int s_make_space(struct sgt_simiommu *s)
+{
+	const struct sgt_dma_window msi = { 0xfee00000, 0xfeefffff };
+	struct sgt_iova_params ip = {
+		.granule_shift = sim_shift(s),
+		.windows = &s->window,
+		.num_windows = 1,
+		.reserved = &msi,
+		.num_reserved = s->p.mode == SGT_SIMIOMMU_IOMMU && s->p.reserve_msi,
+		.quarantine_len = s->p.mode == SGT_SIMIOMMU_IOMMU ? s->p.quarantine_len : 0,
+		.magazine_size = 8,
+		.alloc = &s->alloc,
+	};
+	uint64_t len = s->window.last - s->window.start + 1;
+	int err;
+
+	if (s->p.mode == SGT_SIMIOMMU_DIRECT)
+		return 0;
+	err = sgt_iova_new(&ip, &s->iova);
+	if (err || s->p.mode != SGT_SIMIOMMU_BOUNCE)
+		return err;
+	s->pool = s->alloc.alloc(s->alloc.ctx, (size_t)len);
+	if (!s->pool)
+		return -SGT_ENOMEM;
+	memset(s->pool, 0, (size_t)len);
+	return 0;
+}
+
+static void s_destroy(struct sgt_simiommu *s)
+{
+	sgt_iova_free(s->iova);
+	if (s->pool)
+		s->alloc.free(s->alloc.ctx, s->pool,
+			      (size_t)(s->window.last - s->window.start + 1));
+	sim_pt_free(s);
+	pthread_mutex_destroy(&s->lock);
+	s->alloc.free(s->alloc.ctx, s, sizeof(*s));
+}
+
+int sgt_simiommu_new(const struct sgt_simiommu_params *params, struct sgt_simiommu **out)
+{
+	const struct sgt_allocator *a;
+	struct sgt_simiommu *s;
+	int err;
+
+	if (!params || !out || !params->mem || params->mode > SGT_SIMIOMMU_BOUNCE)
+		return -SGT_EINVAL;
+	if (params->device.alignment & (params->device.alignment - 1))
+		return -SGT_EINVAL;
+	a = params->alloc ? params->alloc : sgt_platform_allocator();
+	if (!a || !a->alloc || !a->free)
+		return -SGT_EINVAL;
+	s = a->alloc(a->ctx, sizeof(*s));
+	if (!s)
+		return -SGT_ENOMEM;
+	memset(s, 0, sizeof(*s));
+	s->p = *params;
+	s->alloc = *a;
+	s->mask = params->device.dma_mask ? params->device.dma_mask : UINT64_MAX;
+	s->dev = (struct sgt_device){
+		.ops = &s_ops, .impl = s, .params = params->device, .name = "simiommu"
+	};
+	if (pthread_mutex_init(&s->lock, NULL)) {
+		a->free(a->ctx, s, sizeof(*s));
+		return -SGT_ENOMEM;
+	}
+	err = s_window(s);
+	if (!err)
+		err = s_make_space(s);
+	if (err) {
+		s_destroy(s);
+		return err;
+	}
+	*out = s;
+	return 0;
+}
+
+static void s_free_maps(struct sgt_simiommu *s, struct sgt_avl_node *n, uint64_t *leaks)
+{
+	struct sim_map *m;
+
+	if (!n)
+		return;
+	s_free_maps(s, n->left, leaks);
+	s_free_maps(s, n->right, leaks);
+	m = sgt_avl_entry(n, struct sim_map, node);
+	sim_report(s, SGT_REPORT_LEAK_AT_TEARDOWN,
+		   "table %#llx still mapped (%u entries, first DMA address %#llx)",
+		   (unsigned long long)n->key, m->num_cpu_ents,
+		   (unsigned long long)(m->num_cpu_ents ? m->segs[0].dma : 0));
+	(*leaks)++;
+	sim_release_map(s, m);
+}
+
+uint64_t sgt_simiommu_free(struct sgt_simiommu *s)
+{
+	uint64_t leaks = 0;
+
+	if (!s)
+		return 0;
+	s_free_maps(s, s->maps, &leaks);
+	s->maps = NULL;
+	s_destroy(s);
+	return leaks;
+}
+
+struct sgt_device *sgt_simiommu_device(struct sgt_simiommu *s)
+{
+	return &s->dev;
+}
+
+void sgt_simiommu_set_inject(struct sgt_simiommu *s, const struct sgt_simiommu_inject *inj)
+{
+	pthread_mutex_lock(&s->lock);
+	s->inj = inj ? *inj : (struct sgt_simiommu_inject){ 0 };
+	s->maps_since_inject = 0;
+	s->rng = s->inj.seed * UINT64_C(0x9e3779b97f4a7c15) + 1;
+	pthread_mutex_unlock(&s->lock);
+}
+
+uint64_t sgt_simiommu_num_faults(const struct sgt_simiommu *s)
+{
+	return s->num_faults;
+}
+
+int sgt_simiommu_fault_at(const struct sgt_simiommu *s, uint64_t index,
+			  struct sgt_simiommu_fault *out)
+{
+	if (index >= s->num_faults || index >= SIM_KEEP || !out)
+		return -SGT_ERANGE;
+	*out = s->faults[index];
+	return 0;
+}
+
+uint64_t sgt_simiommu_report_count(const struct sgt_simiommu *s, enum sgt_simiommu_report_kind kind)
+{
+	return (unsigned)kind < SGT_REPORT_NUM_KINDS ? s->report_count[kind] : 0;
+}
+
+uint64_t sgt_simiommu_num_reports(const struct sgt_simiommu *s)
+{
+	return s->num_reports;
+}
+
+const char *sgt_simiommu_report_msg(const struct sgt_simiommu *s, uint64_t index)
+{
+	return index < s->num_reports && index < SIM_KEEP ? s->report_msg[index] : NULL;
+}
+
+void sgt_simiommu_clear_reports(struct sgt_simiommu *s)
+{
+	pthread_mutex_lock(&s->lock);
+	memset(s->report_count, 0, sizeof(s->report_count));
+	s->num_reports = 0;
+	s->num_faults = 0;
+	pthread_mutex_unlock(&s->lock);
+}
+
+uint64_t sgt_simiommu_live_mappings(const struct sgt_simiommu *s)
+{
+	return s->live;
+}
+
+/* ---- the device's own accesses ---- */
+
+/* Check every page of [addr, addr + len) before moving a byte: a fault moves nothing. */
+static int s_check_access(struct sgt_simiommu *s, uint64_t addr, uint64_t len, bool write)
+{
+	unsigned int shift = sim_shift(s);
+	uint64_t last = addr + (len - 1), page;
+
+	if (last < addr || last > s->mask) {
+		sim_fault(s, addr, len, SGT_FAULT_ABOVE_MASK);
+		return -SGT_EFAULT;
+	}
+	for (page = addr >> shift; page <= last >> shift; page++) {
+		struct sim_pte *pte = sim_pt_lookup(s, page);
+		uint64_t at = page == addr >> shift ? addr : page << shift;
+
+		if (!pte || (!pte->readers && !pte->writers)) {
+			sim_fault(s, at, len, SGT_FAULT_UNMAPPED);
+			return -SGT_EFAULT;
+		}
+		if (write ? !pte->writers : !pte->readers) {
+			sim_fault(s, at, len, write ? SGT_FAULT_READ_ONLY : SGT_FAULT_WRITE_ONLY);
+			return -SGT_EFAULT;
+		}
+	}
+	return 0;
+}
+
+/* Where the device's bytes at @addr live, for one page at most; NULL if the CPU page is gone. */
+static uint8_t *s_target(struct sgt_simiommu *s, uint64_t addr, uint64_t *out_pfn)
+{
+	unsigned int shift = sim_shift(s);
+	uint64_t off = addr & ((UINT64_C(1) << shift) - 1);
+	uint8_t *page;
+
+	if (s->p.mode == SGT_SIMIOMMU_BOUNCE) {
+		*out_pfn = UINT64_MAX;
+		return s->pool + (addr - s->window.start);
+	}
+	*out_pfn = sim_pt_lookup(s, addr >> shift)->pfn;
+	page = s->p.mem->map_page(s->p.mem->ctx, *out_pfn);
+	return page ? page + off : NULL;
+}
+
+static int s_access(struct sgt_simiommu *s, uint64_t addr, uint8_t *buf, size_t len, bool write)
+{
+	uint64_t ps = UINT64_C(1) << sim_shift(s), pfn;
+	size_t done = 0, n;
+	int err;
+
+	if (!s || (!buf && len))
+		return -SGT_EINVAL;
+	if (len == 0)
+		return 0;
+	pthread_mutex_lock(&s->lock);
+	err = s_check_access(s, addr, len, write);
+	while (!err && done < len) {
+		uint64_t at = addr + done;
+		uint8_t *p = s_target(s, at, &pfn);
+
+		n = (size_t)(ps - (at & (ps - 1)));
+		n = n < len - done ? n : len - done;
+		if (!p) {
+			sim_fault(s, at, len, SGT_FAULT_UNMAPPED);
+			err = -SGT_EFAULT;
+			break;
+		}
+		if (write)
+			memcpy(p, buf + done, n);
+		else
+			memcpy(buf + done, p, n);
+		if (pfn != UINT64_MAX && s->p.mem->unmap_page)
+			s->p.mem->unmap_page(s->p.mem->ctx, pfn, p - (at & (ps - 1)));
+		done += n;
+	}
+	pthread_mutex_unlock(&s->lock);
+	return err;
+}
+
+int sgt_simiommu_dma_read(struct sgt_simiommu *s, uint64_t addr, void *buf, size_t len)
+{
+	return s_access(s, addr, buf, len, false);
+}
+
+int sgt_simiommu_dma_write(struct sgt_simiommu *s, uint64_t addr, const void *buf, size_t len)
+{
+	/* s_access only reads through buf when writing to the device's memory. */
+	return s_access(s, addr, (uint8_t *)(uintptr_t)buf, len, true);
+}
