@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "median_reporter.hpp"
 #include "sgt/sgt.h"
 
 namespace {
@@ -212,40 +213,8 @@ BENCHMARK(BM_CopyToBuffer64M)
 	->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_CopyFromBuffer64M)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
 
-// Keeps the median of every benchmark (with repetitions) for the summary.
-class SummaryReporter : public benchmark::ConsoleReporter {
+class SummaryReporter : public MedianReporter {
     public:
-	struct Row {
-		double real_ns;
-		std::string label;
-		benchmark::UserCounters counters;
-	};
-	std::map<std::string, Row> median;
-	std::vector<std::string> order;
-
-	void ReportRuns(const std::vector<Run> &runs) override
-	{
-		ConsoleReporter::ReportRuns(runs);
-		for (const Run &r : runs) {
-			bool single = r.repetitions <= 1 && r.run_type == Run::RT_Iteration;
-			if (r.aggregate_name != "median" && !single)
-				continue;
-			std::string name = r.run_name.function_name + "/" + r.run_name.args;
-			if (!median.count(name))
-				order.push_back(name);
-			median[name] = { r.GetAdjustedRealTime() * to_ns(r.time_unit), r.report_label,
-					 r.counters };
-		}
-	}
-	static double to_ns(benchmark::TimeUnit u)
-	{
-		switch (u) {
-		case benchmark::kNanosecond: return 1;
-		case benchmark::kMicrosecond: return 1e3;
-		case benchmark::kMillisecond: return 1e6;
-		default: return 1e9;
-		}
-	}
 	void summary() const;
 };
 

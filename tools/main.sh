@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The main job. Today: build sgt (default preset) and run the benchmark, which ends with a summary
-# table of construction cost, table memory per entry and copy bandwidth against memcpy.
+# The main job. Today: build sgt (default preset) and run the benchmarks, each ending with a
+# summary table: table construction, memory per entry and copy bandwidth against memcpy; then
+# map+unmap cost per entry in each simulated-IOMMU mode and the IOVA allocator under load.
 # (The fuzzing and property-test issues turn this into "run the fuzzers and property tests".)
 # usage: tools/main.sh [google-benchmark flags, e.g. --benchmark_filter=Build]
 set -euo pipefail
@@ -8,6 +9,7 @@ cd "$(dirname "$0")/.."
 
 tools/deps.sh
 cmake --preset default
-cmake --build --preset default --target sgt_bench
-./build/default/bench/sgt_bench --benchmark_repetitions=5 --benchmark_report_aggregates_only=true \
-	--benchmark_min_time=0.1 "$@"
+cmake --build --preset default --target sgt_bench sgt_bench_dma
+flags=(--benchmark_repetitions=3 --benchmark_report_aggregates_only=true --benchmark_min_time=0.1)
+./build/default/bench/sgt_bench "${flags[@]}" "$@"
+./build/default/bench/sgt_bench_dma "${flags[@]}" "$@"
