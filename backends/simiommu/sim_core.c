@@ -373,3 +373,38 @@ int sgt_simiommu_dma_write(struct sgt_simiommu *s, uint64_t addr, const void *bu
 	/* s_access only reads through buf when writing to the device's memory. */
 	return s_access(s, addr, (uint8_t *)(uintptr_t)buf, len, true);
 }
+
+/* IOVA ranges the live mappings hold: one per mapping (iommu) or one per entry (bounce). */
+static uint64_t s_ranges_held(const struct sgt_simiommu *s, const struct sgt_avl_node *n)
+{
+	const struct sim_map *m;
+
+	if (!n)
+		return 0;
+	m = (const struct sim_map *)(const void *)((const char *)n - offsetof(struct sim_map, node));
+	return s_ranges_held(s, n->left) + s_ranges_held(s, n->right) +
+	       (s->p.mode == SGT_SIMIOMMU_BOUNCE ? m->num_cpu_ents : 1);
+}
+
+int sgt_simiommu_check(struct sgt_simiommu *s, const char **out_why)
+{
+	struct sgt_iova_stats st = { 0 };
+	const char *why = NULL;
+
+	pthread_mutex_lock(&s->lock);
+	if (s->iova) {
+		if (sgt_iova_check(s->iova, &why) == 0) {
+			sgt_iova_get_stats(s->iova, &st);
+			if (st.live_ranges != s_ranges_held(s, s->maps))
+				why = "IOVA ranges in use differ from those of the live mappings";
+		}
+	}
+	if (!why && sgt_avl_check(s->maps) < 0)
+		why = "mapping tree broken";
+	else if (!why && (uint64_t)sgt_avl_check(s->maps) != s->live)
+		why = "live mapping count differs from the mapping tree";
+	pthread_mutex_unlock(&s->lock);
+	if (out_why)
+		*out_why = why;
+	return why ? -SGT_EINVAL : 0;
+}

@@ -45,6 +45,11 @@ class Dma : public SgtTest {
 		SgtTest::TearDown();
 	}
 	uint64_t reports() { return sgt_simiommu_num_reports(sim_); }
+	void expect_consistent()
+	{
+		const char *why = nullptr;
+		EXPECT_EQ(0, sgt_simiommu_check(sim_, &why)) << why;
+	}
 	uint64_t count(sgt_simiommu_report_kind k) { return sgt_simiommu_report_count(sim_, k); }
 	std::string first_report()
 	{
@@ -131,6 +136,7 @@ TEST_P(DmaModes, RoundTripThroughTheDevice)
 	EXPECT_EQ(dev_out, cpu_bytes(&t.cpu));
 	EXPECT_EQ(0u, reports()) << first_report();
 	EXPECT_EQ(0u, sgt_simiommu_num_faults(sim_));
+	expect_consistent();
 	sgt_table_cleanup(&t);
 }
 
@@ -202,13 +208,18 @@ TEST_F(Dma, IommuMergeStopsAtMaxSegmentAndAtPartialPages)
 	ASSERT_EQ(0, append(&t, { 0x1009 }, 0, kPs));
 	ASSERT_EQ(0, append(&t, { 0x1010 }, 0, 1000)); // ends mid-page: nothing can follow it
 	ASSERT_EQ(0, append(&t, { 0x1020 }, 0, kPs));
+	ASSERT_EQ(0, append(&t, { 0x1030 }, 100, 200)); // starts mid-page: cannot continue one
+	sgt_test_mem_fill(&mem_, 5);
 	sgt_mapping m;
 	ASSERT_EQ(0, sgt_table_map(&t, dev_, SGT_DMA_TO_DEVICE, 0, &m));
 	auto s = segments(&m.dma);
-	ASSERT_EQ(3u, s.size());
+	ASSERT_EQ(4u, s.size());
 	EXPECT_EQ(8192u, s[0].second) << "two pages, then max_segment";
 	EXPECT_EQ(4096u + 1000, s[1].second);
 	EXPECT_EQ(4096u, s[2].second) << "a partial page ends a segment";
+	EXPECT_EQ(200u, s[3].second) << "a segment starting mid-page starts a new one";
+	EXPECT_EQ(100u, s[3].first % kPs);
+	EXPECT_EQ(cpu_bytes(&m.dma.cpu), device_read_all(&m.dma)) << "no gap inside a segment";
 	sgt_mapping_cleanup(&m);
 }
 
@@ -357,6 +368,7 @@ class DebugChecks : public Dma {
 	}
 	void expect_only(sgt_simiommu_report_kind k)
 	{
+		expect_consistent();
 		EXPECT_EQ(1u, count(k)) << sgt_simiommu_report_name(k);
 		EXPECT_EQ(1u, reports()) << "only that check fired: " << first_report();
 		EXPECT_NE(std::string::npos, first_report().find(sgt_simiommu_report_name(k)));
@@ -464,6 +476,7 @@ TEST_F(DebugChecks, MisalignedSegment)
 	EXPECT_EQ(-SGT_EINVAL, sgt_table_map(&t, dev_, SGT_DMA_TO_DEVICE, 0, &m));
 	expect_only(SGT_REPORT_SEGMENT_MISALIGNED);
 	EXPECT_EQ(0u, sgt_simiommu_live_mappings(sim_)) << "undone: no IOVA or PTE left behind";
+	expect_consistent();
 	sgt_table_cleanup(&t);
 }
 
@@ -506,6 +519,7 @@ TEST_F(Dma, InjectedMapFailureLeavesTheTableUsable)
 	ASSERT_EQ(0, sgt_mapping_unmap(&m, &t));
 	EXPECT_EQ(-SGT_ENOMEM, sgt_table_map(&t, dev_, SGT_DMA_TO_DEVICE, 0, &m)) << "the 2nd map";
 	EXPECT_EQ(0, sgt_cpu_check(&t.cpu));
+	expect_consistent();
 	EXPECT_EQ(0u, sgt_simiommu_live_mappings(sim_));
 	ASSERT_EQ(0, sgt_table_map(&t, dev_, SGT_DMA_TO_DEVICE, 0, &m)) << "the 3rd works";
 	sgt_mapping_cleanup(&m);
@@ -548,6 +562,7 @@ TEST_F(Dma, IovaExhaustionFailsCleanly)
 	ASSERT_EQ(0, sgt_table_map(&a, dev_, SGT_DMA_TO_DEVICE, 0, &ma));
 	EXPECT_EQ(-SGT_ENOSPC, sgt_table_map(&b, dev_, SGT_DMA_TO_DEVICE, 0, &mb));
 	EXPECT_EQ(0, sgt_cpu_check(&b.cpu));
+	expect_consistent();
 	sgt_mapping_cleanup(&ma);
 	ASSERT_EQ(0, sgt_table_map(&b, dev_, SGT_DMA_TO_DEVICE, 0, &mb)) << "space came back";
 	sgt_mapping_cleanup(&mb);

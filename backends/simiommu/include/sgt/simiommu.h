@@ -232,6 +232,18 @@ void sgt_simiommu_clear_reports(struct sgt_simiommu *sim);
 /** sgt_simiommu_live_mappings() - mappings made and not yet unmapped */
 uint64_t sgt_simiommu_live_mappings(const struct sgt_simiommu *sim);
 
+/**
+ * sgt_simiommu_check() - check the device's bookkeeping
+ * @sim:     the device
+ * @out_why: receives a static description of the first inconsistency, or NULL
+ *
+ * Runs the IOVA allocator's invariant check and verifies that the IOVA (or bounce-slot) ranges
+ * in use are exactly those of the live mappings: nothing leaked by a failed or refused call.
+ * Context: O(live mappings + free blocks); allocates nothing. For tests and fuzzers.
+ * Return: 0 or -SGT_EINVAL.
+ */
+SGT_MUST_CHECK int sgt_simiommu_check(struct sgt_simiommu *sim, const char **out_why);
+
 /** sgt_simiommu_report_name() - short name of a report kind, e.g. "double-unmap" */
 const char *sgt_simiommu_report_name(enum sgt_simiommu_report_kind kind);
 
