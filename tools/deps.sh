@@ -5,7 +5,7 @@
 set -euo pipefail
 
 packages=(cmake ninja-build gcc g++ clang llvm libclang-rt-14-dev binutils pkgconf
-	  libgtest-dev libbenchmark-dev "$@")
+	  libgtest-dev libbenchmark-dev librapidcheck-dev "$@")
 
 missing=()
 for p in "${packages[@]}"; do

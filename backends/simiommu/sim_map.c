@@ -419,6 +419,10 @@ static bool s_history_has(const struct sgt_simiommu *s, uintptr_t key)
 {
 	uint32_t i;
 
+	/* Empty history slots are 0, and so is the key of a table without chunks (never mapped). */
+	if (!key)
+		return false;
+
 	for (i = 0; i < SIM_HISTORY; i++) {
 		if (s->history[i] == key)
 			return true;

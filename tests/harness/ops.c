@@ -1,0 +1,1158 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The operations: for each, its precondition (SGT_H_SKIPPED when it does not hold), what the
+ * model predicts, the call into the library, and the comparison. The whole-world checks run
+ * afterwards in sgt_harness_apply().
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "world.h"
+
+#define SKIP SGT_H_SKIPPED
+
+static const uint32_t s_max_segs[] = { 0, 511, 512, 1024, 1536, 2048, UINT32_MAX };
+static const char *const s_dev_names[SGT_H_DEVS] = { "iommu", "direct", "bounce" };
+static const char *const s_dir_names[3] = { "bidirectional", "to-device", "from-device" };
+
+/* ---- normalising and describing ---- */
+
+static bool s_is_max_seg(uint32_t v)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(s_max_segs) / sizeof(s_max_segs[0]); i++) {
+		if (s_max_segs[i] == v)
+			return true;
+	}
+	return false;
+}
+
+void sgt_op_normalise(struct sgt_op *op)
+{
+	uint64_t cap;
+
+	op->kind %= SGT_OP_NUM_KINDS;
+	op->slot %= SGT_H_SLOTS;
+	op->slot2 %= SGT_H_SLOTS;
+	op->dev %= SGT_H_DEVS;
+	op->dir %= 3;
+	op->variant %= SGT_MISUSE_NUM;
+	op->layout %= SGT_LAYOUT_NUM;
+	op->chunk_cap %= 5;
+	/* Idempotent, so that an operation describes the same after it ran as before. */
+	if (op->num_pages == 0 || op->num_pages > H_MAX_RUN)
+		op->num_pages = (uint16_t)(1 + op->num_pages % H_MAX_RUN);
+	op->first_page = (uint16_t)(op->first_page % (H_RAW_FIRST - 2 * H_MAX_RUN));
+	op->offset %= H_PS;
+	if (!s_is_max_seg(op->max_seg))
+		op->max_seg = s_max_segs[op->max_seg % 7];
+	switch (op->kind) {
+	case SGT_OP_FROM_PAGES:
+	case SGT_OP_APPEND:
+		/* 0 and one byte too many are in range on purpose: -EINVAL and -ERANGE. */
+		cap = op->num_pages * H_PS - op->offset;
+		op->size %= cap + 2;
+		break;
+	case SGT_OP_ALLOC_ORDER:
+		op->n %= 3;
+		op->size %= 8 * H_PS;
+		break;
+	case SGT_OP_SPLIT:
+		if (op->n == 0 || op->n > 3)
+			op->n = 1 + op->n % 3;
+		break;
+	case SGT_OP_FAIL_ALLOC:
+		if (op->n == 0 || op->n > 8)
+			op->n = 1 + op->n % 8;
+		break;
+	default:
+		break;
+	}
+	op->skip %= 24 * H_PS;
+	op->len %= 24 * H_PS;
+}
+
+static const char *s_layout_name(uint8_t l)
+{
+	static const char *const names[] = { "contiguous", "reversed", "scattered", "random",
+					     "continuing" };
+
+	return names[l % SGT_LAYOUT_NUM];
+}
+
+void sgt_op_describe(const struct sgt_op *op, char *buf, size_t len)
+{
+	struct sgt_op o = *op;
+	int k;
+
+	sgt_op_normalise(&o);
+	k = o.kind;
+	switch (k) {
+	case SGT_OP_FROM_PAGES:
+	case SGT_OP_APPEND:
+		snprintf(buf, len,
+			 "%s slot %u: %u %s pages from frame +%u (seed %u), offset %u, size %llu, "
+			 "max_segment %u, chunk capacity %u",
+			 k == SGT_OP_APPEND ? "append to" : "from_pages into", o.slot, o.num_pages,
+			 s_layout_name(o.layout), o.first_page, o.seed, o.offset,
+			 (unsigned long long)o.size, o.max_seg, o.chunk_cap);
+		break;
+	case SGT_OP_ALLOC_ORDER:
+		snprintf(buf, len, "alloc_order into slot %u: %llu bytes, order %u", o.slot,
+			 (unsigned long long)o.size, o.n);
+		break;
+	case SGT_OP_SPLIT:
+		snprintf(buf, len, "split slot %u into %u tables from slot %u: skip %llu, seed %u",
+			 o.slot, o.n, o.slot2, (unsigned long long)o.skip, o.seed);
+		break;
+	case SGT_OP_BORROW:
+		snprintf(buf, len, "borrow slot %u's table as slot %u", o.slot, o.slot2);
+		break;
+	case SGT_OP_MAP:
+		snprintf(buf, len, "map slot %u on %s, %s", o.slot, s_dev_names[o.dev],
+			 s_dir_names[o.dir]);
+		break;
+	case SGT_OP_WRAP_MAPPED:
+		snprintf(buf, len, "wrap slot %u's mapping as borrowed mapping slot %u", o.slot,
+			 o.slot2);
+		break;
+	case SGT_OP_RAW_MAP:
+		snprintf(buf, len, "raw map of the driver's table on %s, %s", s_dev_names[o.dev],
+			 s_dir_names[o.dir]);
+		break;
+	case SGT_OP_RAW_MISUSE:
+		snprintf(buf, len, "raw misuse %u on %s", o.variant, s_dev_names[o.dev]);
+		break;
+	case SGT_OP_FAIL_ALLOC:
+		snprintf(buf, len, "fail allocation %u of the next operation", o.n);
+		break;
+	case SGT_OP_FAIL_MAP:
+		snprintf(buf, len, "fail the next map on %s", s_dev_names[o.dev]);
+		break;
+	default: {
+		static const char *const names[] = {
+			[SGT_OP_UNMAP] = "unmap",
+			[SGT_OP_ITERATE] = "iterate",
+			[SGT_OP_COPY_TO] = "copy_to",
+			[SGT_OP_COPY_FROM] = "copy_from",
+			[SGT_OP_ZERO] = "zero",
+			[SGT_OP_DEV_WRITE] = "device write",
+			[SGT_OP_DEV_READ] = "device read",
+			[SGT_OP_SYNC_CPU] = "sync for cpu",
+			[SGT_OP_SYNC_DEV] = "sync for device",
+			[SGT_OP_DROP] = "drop",
+			[SGT_OP_STALE_USE] = "use the stale handle of",
+			[SGT_OP_RAW_UNMAP] = "raw unmap",
+		};
+		snprintf(buf, len, "%s slot %u (skip %llu, len %llu, seed %u)", names[k], o.slot,
+			 (unsigned long long)o.skip, (unsigned long long)o.len, o.seed);
+		break;
+	}
+	}
+}
+
+/* ---- helpers ---- */
+
+/* @cont: for SGT_LAYOUT_CONTINUE, the table the pages continue (NULL: contiguous). */
+static void s_pfns(const struct sgt_op *op, const struct m_table *cont, uint64_t *out)
+{
+	uint32_t x = op->seed | 1u, i;
+	uint64_t next = 0;
+
+	if (op->layout == SGT_LAYOUT_CONTINUE && cont && cont->n) {
+		const struct m_ent *e = &cont->e[cont->n - 1];
+
+		next = e->pfn + (e->off + (uint64_t)e->len + H_PS - 1) / H_PS;
+		if (next + op->num_pages > H_BASE + H_RAW_FIRST)
+			next = 0; /* would reach the raw table's frames */
+	}
+	for (i = 0; i < op->num_pages; i++) {
+		switch (op->layout) {
+		case SGT_LAYOUT_CONTINUE:
+			out[i] = next ? next + i : H_BASE + op->first_page + i;
+			break;
+		case SGT_LAYOUT_CONTIGUOUS:
+			out[i] = H_BASE + op->first_page + i;
+			break;
+		case SGT_LAYOUT_REVERSED:
+			out[i] = H_BASE + op->first_page + (op->num_pages - 1 - i);
+			break;
+		case SGT_LAYOUT_SCATTERED:
+			out[i] = H_BASE + op->first_page + 2 * i;
+			break;
+		default:
+			x ^= x << 13;
+			x ^= x >> 17;
+			x ^= x << 5;
+			out[i] = H_BASE + x % H_RAW_FIRST;
+			break;
+		}
+	}
+}
+
+/* Did the allocation failure armed for this op really happen? */
+static bool s_alloc_failed(const struct sgt_harness *h)
+{
+	return h->alloc.fail_at && h->alloc.num_attempts >= h->alloc.fail_at;
+}
+
+/* Bytes of table byte i, as the CPU sees them in the model. */
+static uint8_t s_cpu_byte(struct sgt_harness *h, const struct m_table *mt, uint64_t i)
+{
+	return h_shadow_read(h, m_byte_addr(mt, i, H_SHIFT));
+}
+
+static void s_set_model(struct h_slot *s, struct m_table *nt)
+{
+	m_free(&s->mt);
+	s->mt = *nt;
+	memset(nt, 0, sizeof(*nt));
+}
+
+static int s_expect(struct sgt_harness *h, const char *what, int got, int want)
+{
+	if (got == want)
+		return SGT_H_OK;
+	return h_fail(h, "%s returned %s, the model expects %s", what, sgt_errname(got),
+		      sgt_errname(want));
+}
+
+/* ---- construction ---- */
+
+static int s_build(struct sgt_harness *h, const struct sgt_op *op, bool append)
+{
+	struct h_slot *s = &h->s[op->slot];
+	struct sgt_table_params p = h->params;
+	struct m_table nt = { 0 };
+	uint64_t pfns[H_MAX_RUN] = { 0 };
+	struct sgt_pages pages;
+	int want, got;
+
+	if (append ? (s->kind != H_OWNED || s->users || s->owns_pages) : s->kind != H_EMPTY)
+		return SKIP;
+	s_pfns(op, append ? &s->mt : NULL, pfns);
+	sgt_pages_from_array(&pages, pfns, op->num_pages);
+	if (append && !m_copy(&nt, &s->mt))
+		return h_fail(h, "out of memory in the model");
+	want = m_append(&nt, pfns, op->num_pages, op->offset, op->size, op->max_seg, H_SHIFT);
+	p.chunk_capacity = op->chunk_cap;
+	got = append ? sgt_table_append_pages(s->t, &pages, op->offset, op->size, op->max_seg)
+		     : sgt_table_init_from_pages(s->t, &p, &pages, op->offset, op->size,
+						 op->max_seg);
+	if (!want && got == -SGT_ENOMEM && s_alloc_failed(h))
+		want = got; /* an armed allocation failure: the model's state stays as it was */
+	if (got || want) {
+		m_free(&nt);
+		return s_expect(h, append ? "append" : "from_pages", got, want);
+	}
+	s_set_model(s, &nt);
+	s->kind = H_OWNED;
+	s->owns_pages = false;
+	if (s->stale == H_STALE_TABLE)
+		s->stale = H_STALE_NONE;
+	return SGT_H_OK;
+}
+
+/* First-fit blocks of 2^order pages free in the arena, as the test memory hands them out. */
+static uint64_t s_free_blocks(const struct sgt_harness *h, unsigned int order)
+{
+	uint64_t n = UINT64_C(1) << order, i, j, count = 0;
+
+	for (i = 0; i + n <= H_PAGES; i += n) {
+		for (j = 0; j < n && !h->mem.page_used[i + j]; j++)
+			;
+		count += j == n;
+	}
+	return count;
+}
+
+static int s_alloc_order(struct sgt_harness *h, const struct sgt_op *op)
+{
+	struct h_slot *s = &h->s[op->slot];
+	uint64_t block = H_PS << op->n, blocks, k, b;
+	struct m_table nt = { 0 };
+	struct sgt_ent_iter it;
+	int want = 0, got;
+
+	if (s->kind != H_EMPTY)
+		return SKIP;
+	blocks = op->size ? (op->size + block - 1) / block : 0;
+	if (op->size == 0)
+		want = -SGT_EINVAL;
+	else if (s_free_blocks(h, op->n) < blocks)
+		want = -SGT_ENOMEM;
+	got = sgt_table_init_alloc_order(s->t, &h->params, op->size, op->n);
+	if (!want && got == -SGT_ENOMEM && s_alloc_failed(h))
+		want = got;
+	if (got || want)
+		return s_expect(h, "alloc_order", got, want);
+	if (sgt_ent_iter_init(&it, &s->t->cpu))
+		return h_fail(h, "alloc_order: entry iterator refused");
+	for (k = 0; sgt_ent_iter_next(&it); k++) {
+		uint64_t want_len = k + 1 < blocks ? block : op->size - k * block;
+
+		if (it.ent->offset || it.ent->len != want_len ||
+		    (it.ent->pfn - H_BASE) % (block / H_PS))
+			return h_fail(h,
+				      "alloc_order entry %llu: pfn %#llx len %u, model wants an "
+				      "aligned block of %llu bytes",
+				      (unsigned long long)k, (unsigned long long)it.ent->pfn,
+				      it.ent->len, (unsigned long long)want_len);
+		if (!m_push(&nt, it.ent->pfn, 0, it.ent->len))
+			return h_fail(h, "out of memory in the model");
+		for (b = 0; b < block; b++) /* fresh pages are zeroed */
+			h_shadow_write(h, (it.ent->pfn << H_SHIFT) + b, 0);
+	}
+	if (k != blocks)
+		return h_fail(h, "alloc_order made %llu entries, model %llu", (unsigned long long)k,
+			      (unsigned long long)blocks);
+	s_set_model(s, &nt);
+	s->kind = H_OWNED;
+	s->owns_pages = true;
+	if (s->stale == H_STALE_TABLE)
+		s->stale = H_STALE_NONE;
+	return SGT_H_OK;
+}
+
+static int s_split(struct sgt_harness *h, const struct sgt_op *op)
+{
+	struct h_slot *s = &h->s[op->slot];
+	uint64_t lens[3], total = s->mt.total, skip, end;
+	int want = 0, got;
+	uint32_t k;
+
+	if (s->kind == H_EMPTY || s->owns_pages || total == 0 || op->slot2 + op->n > SGT_H_SLOTS)
+		return SKIP;
+	for (k = 0; k < op->n; k++) {
+		if (h->s[op->slot2 + k].kind != H_EMPTY || op->slot2 + k == op->slot)
+			return SKIP;
+	}
+	skip = op->skip % total;
+	end = skip;
+	for (k = 0; k < op->n; k++) {
+		lens[k] = 1 + h_pattern(op->seed, k) * 37u % (total - skip);
+		end += lens[k];
+	}
+	if (end > total)
+		want = -SGT_ERANGE;
+	got = sgt_split(h_cpu(s), skip, op->n, lens, &h->params, &h->tables[op->slot2]);
+	if (!want && got == -SGT_ENOMEM && s_alloc_failed(h))
+		want = got;
+	if (got || want)
+		return s_expect(h, "split", got, want);
+	for (k = 0, end = skip; k < op->n; end += lens[k], k++) {
+		struct h_slot *o = &h->s[op->slot2 + k];
+		struct m_table nt;
+
+		if (!m_slice(&nt, &s->mt, end, lens[k], H_SHIFT))
+			return h_fail(h, "out of memory in the model");
+		s_set_model(o, &nt);
+		o->kind = H_OWNED;
+		o->owns_pages = false;
+		if (o->stale == H_STALE_TABLE)
+			o->stale = H_STALE_NONE;
+	}
+	return SGT_H_OK;
+}
+
+static int s_borrow(struct sgt_harness *h, const struct sgt_op *op, bool mapped)
+{
+	struct h_slot *s = &h->s[op->slot], *v = &h->s[op->slot2];
+	const struct sgt_sg_table *raw;
+	int got;
+
+	if (v->kind != H_EMPTY || op->slot == op->slot2 ||
+	    (mapped ? s->kind != H_MAPPED : s->kind != H_OWNED))
+		return SKIP;
+	if (sgt_cpu_sg_table(h_cpu(s), &raw))
+		return h_fail(h, "no raw table behind slot %u", op->slot);
+	got = mapped ? sgt_borrowed_mapping_init(&v->bm, raw, sgt_simiommu_device(h->sim[s->dev]),
+						 (enum sgt_dma_dir)s->dir)
+		     : sgt_borrowed_init(&v->b, raw);
+	if (got)
+		return s_expect(h, mapped ? "wrap_mapped" : "borrow", got, 0);
+	if (!m_copy(&v->mt, &s->mt))
+		return h_fail(h, "out of memory in the model");
+	v->kind = mapped ? H_BMAPPED : H_BORROWED;
+	v->src = op->slot;
+	s->users++;
+	if (v->stale == (mapped ? H_STALE_BMAPPING : H_STALE_BORROWED))
+		v->stale = H_STALE_NONE;
+	return SGT_H_OK;
+}
+
+/* ---- mapping ---- */
+
+/* What the simulated device makes of a table: the error it returns and the report it files. */
+static int s_predict_map(struct sgt_harness *h, int dev, const struct m_table *mt, int *report)
+{
+	const struct sgt_device_params *p = &h->dp[dev];
+	uint64_t max_seg = p->max_segment_size ? p->max_segment_size : SGT_DMA_DEFAULT_MAX_SEGMENT;
+	uint64_t b = p->seg_boundary_mask ? p->seg_boundary_mask : UINT64_MAX;
+	uint32_t k;
+
+	*report = -1;
+	for (k = 0; k < mt->n; k++) {
+		if (mt->e[k].len > max_seg) {
+			*report = SGT_REPORT_SEGMENT_TOO_LONG;
+			return -SGT_EINVAL;
+		}
+	}
+	if (h->fail_map_pending[dev]) {
+		h->fail_map_pending[dev] = false;
+		return -SGT_ENOMEM;
+	}
+	for (k = 0; k < mt->n; k++) {
+		const struct m_ent *e = &mt->e[k];
+		uint64_t start = 0, span, slot = 1;
+
+		if (dev == SGT_SIMIOMMU_IOMMU) {
+			span = (e->off + (uint64_t)e->len + H_PS - 1) / H_PS * H_PS;
+		} else if (dev == SGT_SIMIOMMU_DIRECT) {
+			start = (e->pfn << H_SHIFT) + e->off;
+			span = e->len;
+		} else {
+			while (slot * H_PS < e->len)
+				slot <<= 1;
+			span = slot * H_PS;
+		}
+		if ((start & ~b) != ((start + span - 1) & ~b)) {
+			*report = SGT_REPORT_SEGMENT_CROSSES_BOUNDARY;
+			return -SGT_EINVAL;
+		}
+	}
+	return 0;
+}
+
+static uint32_t *s_model_segments(struct sgt_harness *h, int dev, const struct m_table *mt,
+				  uint32_t *out_n)
+{
+	const struct sgt_device_params *p = &h->dp[dev];
+	uint32_t *lens = malloc((mt->n ? mt->n : 1) * sizeof(*lens)), k;
+
+	if (!lens)
+		return NULL;
+	if (dev == SGT_SIMIOMMU_IOMMU) {
+		*out_n = m_iommu_segments(
+			mt, H_SHIFT,
+			p->max_segment_size ? p->max_segment_size : SGT_DMA_DEFAULT_MAX_SEGMENT,
+			p->seg_boundary_mask ? p->seg_boundary_mask : UINT64_MAX, lens);
+		return lens;
+	}
+	for (k = 0; k < mt->n; k++)
+		lens[k] = mt->e[k].len;
+	*out_n = mt->n;
+	return lens;
+}
+
+/* The model's bounce buffer, filled from the CPU bytes (a bounce map copies in every direction). */
+static uint8_t *s_bounce_from_cpu(struct sgt_harness *h, const struct m_table *mt, uint8_t *bb)
+{
+	uint64_t i;
+
+	if (!bb)
+		bb = malloc(mt->total ? mt->total : 1);
+	for (i = 0; bb && i < mt->total; i++)
+		bb[i] = s_cpu_byte(h, mt, i);
+	return bb;
+}
+
+static void s_bounce_to_cpu(struct sgt_harness *h, const struct m_table *mt, const uint8_t *bb)
+{
+	uint64_t i;
+
+	for (i = 0; i < mt->total; i++)
+		h_shadow_write(h, m_byte_addr(mt, i, H_SHIFT), bb[i]);
+}
+
+static int s_map(struct sgt_harness *h, const struct sgt_op *op)
+{
+	struct h_slot *s = &h->s[op->slot];
+	int want, got, report;
+
+	if (s->kind != H_OWNED || s->users)
+		return SKIP;
+	want = s_predict_map(h, op->dev, &s->mt, &report);
+	got = sgt_table_map(s->t, sgt_simiommu_device(h->sim[op->dev]), (enum sgt_dma_dir)op->dir,
+			    0, &s->m);
+	if (report >= 0)
+		h->expect_reports[op->dev]++;
+	if (got || want) {
+		if (!got)
+			sgt_mapping_cleanup(
+				&s->m); /* mapped against the model: undo, then report */
+		return s_expect(h, "map", got, want);
+	}
+	s->seg_lens = s_model_segments(h, op->dev, &s->mt, &s->num_segs);
+	s->bounce = op->dev == SGT_SIMIOMMU_BOUNCE ? s_bounce_from_cpu(h, &s->mt, NULL) : NULL;
+	if (!s->seg_lens || (op->dev == SGT_SIMIOMMU_BOUNCE && !s->bounce))
+		return h_fail(h, "out of memory in the model");
+	s->kind = H_MAPPED;
+	s->dev = op->dev;
+	s->dir = op->dir;
+	s->stale = H_STALE_TABLE;
+	return SGT_H_OK;
+}
+
+/* What unmapping does to the bytes: a bounce mapping the device may write copies back. */
+static void s_unmap_model(struct sgt_harness *h, struct h_slot *s)
+{
+	if (s->bounce && h_device_writes(s->dir))
+		s_bounce_to_cpu(h, &s->mt, s->bounce);
+	free(s->bounce);
+	free(s->seg_lens);
+	s->bounce = NULL;
+	s->seg_lens = NULL;
+	s->num_segs = 0;
+}
+
+static int s_unmap(struct sgt_harness *h, const struct sgt_op *op)
+{
+	struct h_slot *s = &h->s[op->slot];
+	int got;
+
+	if (s->kind != H_MAPPED || s->users)
+		return SKIP;
+	got = sgt_mapping_unmap(&s->m, s->t);
+	if (got)
+		return s_expect(h, "unmap", got, 0);
+	s_unmap_model(h, s);
+	s->kind = H_OWNED;
+	s->stale = H_STALE_MAPPING;
+	return SGT_H_OK;
+}
+
+static int s_drop(struct sgt_harness *h, const struct sgt_op *op)
+{
+	struct h_slot *s = &h->s[op->slot];
+
+	if (s->kind == H_EMPTY || s->users)
+		return SKIP;
+	switch (s->kind) {
+	case H_OWNED:
+		sgt_table_cleanup(s->t);
+		s->stale = H_STALE_TABLE;
+		break;
+	case H_BORROWED:
+		sgt_borrowed_cleanup(&s->b);
+		h->s[s->src].users--;
+		s->stale = H_STALE_BORROWED;
+		break;
+	case H_MAPPED:
+		sgt_mapping_cleanup(&s->m);
+		s_unmap_model(h, s);
+		s->stale = H_STALE_MAPPING;
+		break;
+	case H_BMAPPED:
+	default:
+		sgt_borrowed_mapping_cleanup(&s->bm);
+		h->s[s->src].users--;
+		s->stale = H_STALE_BMAPPING;
+		break;
+	}
+	m_free(&s->mt);
+	s->kind = H_EMPTY;
+	s->owns_pages = false;
+	return SGT_H_OK;
+}
+
+/* ---- bytes: CPU side ---- */
+
+static int s_copy(struct sgt_harness *h, const struct sgt_op *op)
+{
+	struct h_slot *s = &h->s[op->slot];
+	uint64_t total = s->mt.total, i;
+	size_t want, got_n = 0;
+	uint8_t *buf;
+	int got;
+
+	if (s->kind == H_EMPTY)
+		return SKIP;
+	want = op->skip >= total
+		       ? 0
+		       : (size_t)(op->len < total - op->skip ? op->len : total - op->skip);
+	buf = malloc(op->len + 1);
+	if (!buf)
+		return h_fail(h, "out of memory in the harness");
+	for (i = 0; i < op->len; i++)
+		buf[i] = h_pattern(op->seed, i);
+	if (op->kind == SGT_OP_COPY_TO)
+		got = sgt_copy_to_buffer(h_cpu(s), op->skip, buf, op->len, &got_n);
+	else if (op->kind == SGT_OP_COPY_FROM)
+		got = sgt_copy_from_buffer(h_cpu(s), op->skip, buf, op->len, &got_n);
+	else
+		got = sgt_zero(h_cpu(s), op->skip, op->len, &got_n);
+	if (got || got_n != want) {
+		free(buf);
+		return h_fail(h, "copy/zero returned %s after %zu bytes, the model expects %zu",
+			      sgt_errname(got), got_n, want);
+	}
+	for (i = 0; i < want; i++) {
+		uint64_t addr = m_byte_addr(&s->mt, op->skip + i, H_SHIFT);
+
+		if (op->kind == SGT_OP_COPY_TO && buf[i] != h_shadow_read(h, addr)) {
+			free(buf);
+			return h_fail(h, "copy_to byte %llu is %#x, model %#x",
+				      (unsigned long long)i, buf[i], h_shadow_read(h, addr));
+		}
+		if (op->kind != SGT_OP_COPY_TO)
+			h_shadow_write(h, addr, op->kind == SGT_OP_ZERO ? 0 : buf[i]);
+	}
+	free(buf);
+	return SGT_H_OK;
+}
+
+/* ---- iteration ---- */
+
+static int s_iterate(struct sgt_harness *h, const struct sgt_op *op)
+{
+	struct h_slot *s = &h->s[op->slot];
+	const struct sgt_cpu *c = h_cpu(s);
+	struct sgt_page_iter pi;
+	struct sgt_miter mi;
+	uint64_t at = 0, k = 0, e = 0, in_ent = 0;
+
+	if (s->kind == H_EMPTY)
+		return SKIP;
+	/* Pages: each entry's pages in order, with the bytes of the entry in each. */
+	if (sgt_page_iter_init(&pi, c, 0))
+		return h_fail(h, "page iterator refused");
+	while (sgt_page_iter_next(&pi)) {
+		const struct m_ent *m;
+		uint64_t first;
+
+		while (e < s->mt.n && in_ent >= s->mt.e[e].len) {
+			e++;
+			in_ent = 0;
+		}
+		m = &s->mt.e[e];
+		first = m->off + in_ent;
+		if (e >= s->mt.n || pi.pfn != m->pfn + first / H_PS || pi.offset != first % H_PS ||
+		    pi.len != (m->len - in_ent < H_PS - first % H_PS ? m->len - in_ent
+								     : H_PS - first % H_PS))
+			return h_fail(h,
+				      "page %llu: pfn %#llx off %u len %u disagrees with entry "
+				      "%llu of the model",
+				      (unsigned long long)pi.page_index, (unsigned long long)pi.pfn,
+				      pi.offset, pi.len, (unsigned long long)e);
+		in_ent += pi.len;
+		k++;
+	}
+	/* The mapping iterator: page-bounded pieces whose bytes are the model's. */
+	if (sgt_miter_start(&mi, c, 0))
+		return h_fail(h, "mapping iterator refused");
+	while (sgt_miter_next(&mi)) {
+		uint64_t i;
+
+		/* Page offsets count from the arena, which malloc placed anywhere. */
+		if ((uint64_t)((uint8_t *)mi.addr - h->mem.arena) % H_PS + mi.len > H_PS) {
+			sgt_miter_stop(&mi);
+			return h_fail(h, "mapping iterator piece crosses a page");
+		}
+		for (i = 0; i < mi.len; i++, at++) {
+			if (((uint8_t *)mi.addr)[i] != s_cpu_byte(h, &s->mt, at)) {
+				sgt_miter_stop(&mi);
+				return h_fail(h,
+					      "mapping iterator byte %llu differs from the model",
+					      (unsigned long long)at);
+			}
+		}
+	}
+	sgt_miter_stop(&mi);
+	if (at != s->mt.total)
+		return h_fail(h, "mapping iterator gave %llu bytes, model %llu",
+			      (unsigned long long)at, (unsigned long long)s->mt.total);
+	if (h_dma(s)) {
+		struct sgt_dma_page_iter dp;
+		uint64_t sum = 0;
+
+		if (sgt_dma_page_iter_init(&dp, h_dma(s)))
+			return h_fail(h, "DMA page iterator refused");
+		while (sgt_dma_page_iter_next(&dp)) {
+			if ((dp.dma_addr & (H_PS - 1)) + dp.len > H_PS)
+				return h_fail(h, "DMA page piece crosses a page");
+			sum += dp.len;
+		}
+		if (sum != s->mt.total)
+			return h_fail(h, "DMA pages cover %llu bytes, model %llu",
+				      (unsigned long long)sum, (unsigned long long)s->mt.total);
+	}
+	return SGT_H_OK;
+}
+
+/* ---- the device's side ---- */
+
+/* Does any live mapping of @mt on the direct device grant @write or read access to @page? */
+static bool s_table_grants(const struct m_table *mt, uint8_t dir, uint64_t page, bool write)
+{
+	uint32_t k;
+
+	if (write ? !h_device_writes(dir) : !h_device_reads(dir))
+		return false;
+	for (k = 0; k < mt->n; k++) {
+		uint64_t first = ((mt->e[k].pfn << H_SHIFT) + mt->e[k].off) >> H_SHIFT;
+		uint64_t last =
+			((mt->e[k].pfn << H_SHIFT) + mt->e[k].off + mt->e[k].len - 1) >> H_SHIFT;
+
+		if (page >= first && page <= last)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * In direct mode the DMA address is the CPU address, so protection is per physical page and
+ * shared by every live mapping of that page: the device may write a page through any address
+ * that reaches it if one mapping lets it. (iommu and bounce mappings each have their own pages.)
+ */
+static bool s_access_allowed(struct sgt_harness *h, const struct h_slot *owner, uint64_t addr,
+			     size_t n, bool write)
+{
+	uint64_t page;
+	int i;
+
+	if (owner->dev != SGT_SIMIOMMU_DIRECT)
+		return write ? h_device_writes(owner->dir) : h_device_reads(owner->dir);
+	for (page = addr >> H_SHIFT; page <= (addr + n - 1) >> H_SHIFT; page++) {
+		bool ok = h->raw.mapped && h->raw.dev == SGT_SIMIOMMU_DIRECT &&
+			  s_table_grants(&h->raw.mt, h->raw.dir, page, write);
+
+		for (i = 0; i < SGT_H_SLOTS && !ok; i++)
+			ok = h->s[i].kind == H_MAPPED && h->s[i].dev == SGT_SIMIOMMU_DIRECT &&
+			     s_table_grants(&h->s[i].mt, h->s[i].dir, page, write);
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
+/* Split table bytes [skip, skip + len) into pieces within DMA segments; access each. */
+static int s_dev_access(struct sgt_harness *h, const struct sgt_op *op, bool write)
+{
+	struct h_slot *s = &h->s[op->slot], *owner;
+	struct sgt_dma_iter it;
+	uint64_t seg_start = 0, end, i;
+	bool allowed;
+	int err = SGT_H_OK;
+
+	if (s->kind != H_MAPPED && s->kind != H_BMAPPED)
+		return SKIP;
+	owner = h_mapping_of(h, s);
+	end = op->skip + op->len < s->mt.total ? op->skip + op->len : s->mt.total;
+	if (sgt_dma_iter_init(&it, h_dma(s)))
+		return h_fail(h, "DMA iterator refused");
+	while (err == SGT_H_OK && sgt_dma_iter_next(&it)) {
+		uint64_t from = op->skip > seg_start ? op->skip : seg_start;
+		uint64_t to = end < seg_start + it.dma_len ? end : seg_start + it.dma_len;
+		uint8_t buf[4096];
+
+		for (; from < to && err == SGT_H_OK; from += sizeof(buf)) {
+			size_t n = (size_t)(to - from < sizeof(buf) ? to - from : sizeof(buf));
+			uint64_t addr = it.dma_addr + (from - seg_start);
+			int got;
+
+			for (i = 0; write && i < n; i++)
+				buf[i] = h_pattern(op->seed, from + i);
+			allowed = s_access_allowed(h, owner, addr, n, write);
+			got = write ? sgt_simiommu_dma_write(h->sim[owner->dev], addr, buf, n)
+				    : sgt_simiommu_dma_read(h->sim[owner->dev], addr, buf, n);
+			if (!allowed) {
+				h->expect_faults[owner->dev]++;
+				err = s_expect(h, write ? "device write" : "device read", got,
+					       -SGT_EFAULT);
+				continue;
+			}
+			if (got)
+				return s_expect(h, write ? "device write" : "device read", got, 0);
+			for (i = 0; i < n; i++) {
+				uint64_t at = from + i;
+				uint8_t *bb = owner->bounce ? &owner->bounce[at] : NULL;
+				uint64_t addr_cpu = m_byte_addr(&s->mt, at, H_SHIFT);
+
+				if (write && bb)
+					*bb = buf[i];
+				else if (write)
+					h_shadow_write(h, addr_cpu, buf[i]);
+				else if (buf[i] != (bb ? *bb : h_shadow_read(h, addr_cpu)))
+					return h_fail(h,
+						      "device read of table byte %llu: %#x, model "
+						      "%#x",
+						      (unsigned long long)at, buf[i],
+						      bb ? *bb : h_shadow_read(h, addr_cpu));
+			}
+		}
+		seg_start += it.dma_len;
+	}
+	return err;
+}
+
+static int s_sync(struct sgt_harness *h, const struct sgt_op *op, bool for_cpu)
+{
+	struct h_slot *s = &h->s[op->slot], *owner;
+	int got;
+
+	if (s->kind != H_MAPPED && s->kind != H_BMAPPED)
+		return SKIP;
+	owner = h_mapping_of(h, s);
+	got = for_cpu ? sgt_dma_sync_for_cpu(h_dma(s)) : sgt_dma_sync_for_device(h_dma(s));
+	if (got)
+		return s_expect(h, "sync", got, 0);
+	if (owner->bounce && for_cpu && h_device_writes(owner->dir))
+		s_bounce_to_cpu(h, &owner->mt, owner->bounce);
+	if (owner->bounce && !for_cpu && h_device_reads(owner->dir))
+		s_bounce_from_cpu(h, &owner->mt, owner->bounce);
+	return SGT_H_OK;
+}
+
+/* ---- misuse: stale handles ---- */
+
+static int s_stale_cpu(struct sgt_harness *h, const struct sgt_cpu *c)
+{
+	struct sgt_ent_iter ei;
+	struct sgt_page_iter pi;
+	struct sgt_miter mi;
+	const struct sgt_sg_table *raw;
+	struct sgt_table out;
+	uint64_t len = 1, total;
+	uint32_t n;
+	size_t done;
+	uint8_t b = 0;
+	int r[] = {
+		sgt_cpu_check(c),
+		sgt_cpu_info(c, &n, &total),
+		sgt_cpu_sg_table(c, &raw),
+		sgt_nents_for_len(c, 1, &n),
+		sgt_ent_iter_init(&ei, c),
+		sgt_page_iter_init(&pi, c, 0),
+		sgt_miter_start(&mi, c, 0),
+		sgt_copy_to_buffer(c, 0, &b, 1, &done),
+		sgt_copy_from_buffer(c, 0, &b, 1, &done),
+		sgt_zero(c, 0, 1, &done),
+		sgt_split(c, 0, 1, &len, &h->params, &out),
+	};
+	size_t k;
+
+	for (k = 0; k < sizeof(r) / sizeof(r[0]); k++) {
+		if (r[k] != -SGT_ESTALE)
+			return h_fail(h, "stale handle: CPU call %zu returned %s, not -ESTALE", k,
+				      sgt_errname(r[k]));
+	}
+	return SGT_H_OK;
+}
+
+static int s_stale_dma(struct sgt_harness *h, const struct sgt_dma *d)
+{
+	struct sgt_dma_iter it;
+	struct sgt_dma_page_iter pit;
+	uint32_t n;
+	int r[] = { sgt_dma_info(d, &n), sgt_dma_sync_for_cpu(d), sgt_dma_sync_for_device(d),
+		    sgt_dma_iter_init(&it, d), sgt_dma_page_iter_init(&pit, d) };
+	size_t k;
+
+	for (k = 0; k < sizeof(r) / sizeof(r[0]); k++) {
+		if (r[k] != -SGT_ESTALE)
+			return h_fail(h, "stale handle: DMA call %zu returned %s, not -ESTALE", k,
+				      sgt_errname(r[k]));
+	}
+	return s_stale_cpu(h, &d->cpu);
+}
+
+static int s_stale_use(struct sgt_harness *h, const struct sgt_op *op)
+{
+	struct h_slot *s = &h->s[op->slot];
+	struct sgt_table tmp;
+	struct sgt_mapping m;
+	uint64_t pfn = H_BASE;
+	struct sgt_pages pages;
+	int err;
+
+	switch (s->stale) {
+	case H_STALE_TABLE:
+		sgt_pages_from_array(&pages, &pfn, 1);
+		err = s_stale_cpu(h, &s->t->cpu);
+		if (!err && (sgt_table_append_pages(s->t, &pages, 0, 1, H_PS) != -SGT_ESTALE ||
+			     sgt_table_map(s->t, sgt_simiommu_device(h->sim[0]), SGT_DMA_TO_DEVICE,
+					   0, &m) != -SGT_ESTALE))
+			err = h_fail(h, "stale table: append or map did not return -ESTALE");
+		sgt_table_cleanup(s->t); /* a no-op on a stale handle */
+		return err;
+	case H_STALE_BORROWED:
+		sgt_borrowed_cleanup(&s->b);
+		return s_stale_cpu(h, &s->b.cpu);
+	case H_STALE_MAPPING:
+		err = s_stale_dma(h, &s->m.dma);
+		if (!err && sgt_mapping_unmap(&s->m, &tmp) != -SGT_ESTALE)
+			err = h_fail(h, "stale mapping: unmap did not return -ESTALE");
+		sgt_mapping_cleanup(&s->m);
+		return err;
+	case H_STALE_BMAPPING:
+		sgt_borrowed_mapping_cleanup(&s->bm);
+		return s_stale_dma(h, &s->bm.dma);
+	case H_STALE_NONE:
+	default:
+		return SKIP;
+	}
+}
+
+/* ---- the raw table, through the raw DMA API, as a driver uses it ---- */
+
+static struct sgt_device *s_dev(struct sgt_harness *h, int d)
+{
+	return sgt_simiommu_device(h->sim[d]);
+}
+
+static int s_raw_map(struct sgt_harness *h, const struct sgt_op *op)
+{
+	struct h_raw *r = &h->raw;
+	int want, got, report;
+	uint32_t n = 0;
+
+	if (r->mapped)
+		return SKIP;
+	want = s_predict_map(h, op->dev, &r->mt, &report);
+	got = sgt_dma_map_sg(s_dev(h, op->dev), &r->sgt, (enum sgt_dma_dir)op->dir, 0, &n);
+	if (report >= 0)
+		h->expect_reports[op->dev]++;
+	if (got || want)
+		return s_expect(h, "raw map", got, want);
+	free(s_model_segments(h, op->dev, &r->mt, &r->num_segs));
+	r->mapped = true;
+	r->dev = op->dev;
+	r->dir = op->dir;
+	r->unmapped_on[op->dev] = false;
+	r->bounce = op->dev == SGT_SIMIOMMU_BOUNCE ? s_bounce_from_cpu(h, &r->mt, NULL) : NULL;
+	return SGT_H_OK;
+}
+
+static int s_raw_unmap(struct sgt_harness *h)
+{
+	struct h_raw *r = &h->raw;
+	int got;
+
+	if (!r->mapped)
+		return SKIP;
+	got = sgt_dma_unmap_sg(s_dev(h, r->dev), &r->sgt, 3, (enum sgt_dma_dir)r->dir, 0);
+	if (got)
+		return s_expect(h, "raw unmap", got, 0);
+	if (r->bounce && h_device_writes(r->dir))
+		s_bounce_to_cpu(h, &r->mt, r->bounce);
+	free(r->bounce);
+	r->bounce = NULL;
+	r->mapped = false;
+	r->unmapped_on[r->dev] = true;
+	return SGT_H_OK;
+}
+
+/* Each misuse: its precondition, the call, and the one report it must cause. */
+static int s_raw_misuse(struct sgt_harness *h, const struct sgt_op *op)
+{
+	struct h_raw *r = &h->raw;
+	int d = r->mapped ? r->dev : op->dev, got;
+	enum sgt_dma_dir other = (enum sgt_dma_dir)((r->dir + 1) % 3);
+	bool mapped_here = r->mapped && r->dev == op->dev;
+
+	switch (op->variant) {
+	case SGT_MISUSE_DOUBLE_UNMAP:
+	case SGT_MISUSE_NEVER_MAPPED:
+		if (mapped_here ||
+		    r->unmapped_on[op->dev] != (op->variant == SGT_MISUSE_DOUBLE_UNMAP))
+			return SKIP;
+		d = op->dev;
+		got = sgt_dma_unmap_sg(s_dev(h, d), &r->sgt, 3, SGT_DMA_TO_DEVICE, 0);
+		break;
+	case SGT_MISUSE_SYNC_UNMAPPED:
+		if (mapped_here)
+			return SKIP;
+		d = op->dev;
+		got = sgt_dma_sync_sg_for_cpu(s_dev(h, d), &r->sgt, 3, SGT_DMA_TO_DEVICE);
+		break;
+	case SGT_MISUSE_WRONG_DIR:
+	case SGT_MISUSE_WRONG_NENTS:
+	case SGT_MISUSE_MAPPED_NENTS:
+		if (!r->mapped || (op->variant == SGT_MISUSE_MAPPED_NENTS && r->num_segs == 3))
+			return SKIP;
+		got = sgt_dma_unmap_sg(
+			s_dev(h, d), &r->sgt,
+			op->variant == SGT_MISUSE_WRONG_NENTS	 ? 5
+			: op->variant == SGT_MISUSE_MAPPED_NENTS ? r->num_segs
+								 : 3,
+			op->variant == SGT_MISUSE_WRONG_DIR ? other : (enum sgt_dma_dir)r->dir, 0);
+		break;
+	case SGT_MISUSE_SYNC_WRONG_DIR:
+	case SGT_MISUSE_SYNC_BEYOND:
+	default:
+		if (!r->mapped)
+			return SKIP;
+		got = sgt_dma_sync_sg_for_device(
+			s_dev(h, d), &r->sgt, op->variant == SGT_MISUSE_SYNC_BEYOND ? 4 : 3,
+			op->variant == SGT_MISUSE_SYNC_BEYOND ? (enum sgt_dma_dir)r->dir : other);
+		break;
+	}
+	h->expect_reports[d]++;
+	return s_expect(h, "raw misuse", got, -SGT_EINVAL);
+}
+
+/* ---- faults ---- */
+
+static int s_fail_map(struct sgt_harness *h, const struct sgt_op *op)
+{
+	struct sgt_simiommu_inject inj = { .fail_map_at = 1 };
+
+	if (h->fail_map_pending[op->dev])
+		return SKIP;
+	sgt_simiommu_set_inject(h->sim[op->dev], &inj);
+	h->fail_map_pending[op->dev] = true;
+	return SGT_H_OK;
+}
+
+/* ---- resolving slots: an operation's slots are hints ---- */
+
+static bool s_slot_ok(const struct sgt_harness *h, int kind, int i)
+{
+	const struct h_slot *s = &h->s[i];
+
+	switch (kind) {
+	case SGT_OP_FROM_PAGES:
+	case SGT_OP_ALLOC_ORDER:
+		return s->kind == H_EMPTY;
+	case SGT_OP_APPEND:
+		return s->kind == H_OWNED && !s->users && !s->owns_pages;
+	case SGT_OP_SPLIT:
+		return s->kind != H_EMPTY && !s->owns_pages;
+	case SGT_OP_BORROW:
+		return s->kind == H_OWNED;
+	case SGT_OP_MAP:
+		return s->kind == H_OWNED && !s->users;
+	case SGT_OP_WRAP_MAPPED:
+		return s->kind == H_MAPPED;
+	case SGT_OP_UNMAP:
+		return s->kind == H_MAPPED && !s->users;
+	case SGT_OP_DEV_WRITE:
+	case SGT_OP_DEV_READ:
+	case SGT_OP_SYNC_CPU:
+	case SGT_OP_SYNC_DEV:
+		return s->kind == H_MAPPED || s->kind == H_BMAPPED;
+	case SGT_OP_DROP:
+		return s->kind != H_EMPTY && !s->users;
+	case SGT_OP_STALE_USE:
+		return s->stale != H_STALE_NONE;
+	default:
+		return s->kind != H_EMPTY;
+	}
+}
+
+static bool s_targets_free(const struct sgt_harness *h, const struct sgt_op *op, int first)
+{
+	uint32_t k, n = op->kind == SGT_OP_SPLIT ? op->n : 1;
+
+	if (first + (int)n > SGT_H_SLOTS)
+		return false;
+	for (k = 0; k < n; k++) {
+		if (h->s[first + k].kind != H_EMPTY || first + (int)k == op->slot)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * The first slot from the hint on (wrapping) that the operation can use, written back into the
+ * operation, so that any value means something and a sequence still replays exactly.
+ * Returns false when no slot qualifies.
+ */
+static bool s_resolve(const struct sgt_harness *h, struct sgt_op *op)
+{
+	bool two = op->kind == SGT_OP_SPLIT || op->kind == SGT_OP_BORROW ||
+		   op->kind == SGT_OP_WRAP_MAPPED;
+	int k, i;
+
+	if (op->kind >= SGT_OP_RAW_MAP)
+		return true; /* no slot */
+	for (k = 0; k < SGT_H_SLOTS; k++) {
+		i = (op->slot + k) % SGT_H_SLOTS;
+		if (s_slot_ok(h, op->kind, i))
+			break;
+	}
+	if (k == SGT_H_SLOTS)
+		return false;
+	op->slot = (uint8_t)i;
+	for (k = 0; two && k < SGT_H_SLOTS; k++) {
+		i = (op->slot2 + k) % SGT_H_SLOTS;
+		if (s_targets_free(h, op, i)) {
+			op->slot2 = (uint8_t)i;
+			return true;
+		}
+	}
+	return !two;
+}
+
+/* ---- dispatch ---- */
+
+static int s_dispatch(struct sgt_harness *h, const struct sgt_op *op)
+{
+	switch (op->kind) {
+	case SGT_OP_FROM_PAGES:
+		return s_build(h, op, false);
+	case SGT_OP_APPEND:
+		return s_build(h, op, true);
+	case SGT_OP_ALLOC_ORDER:
+		return s_alloc_order(h, op);
+	case SGT_OP_SPLIT:
+		return s_split(h, op);
+	case SGT_OP_BORROW:
+		return s_borrow(h, op, false);
+	case SGT_OP_MAP:
+		return s_map(h, op);
+	case SGT_OP_WRAP_MAPPED:
+		return s_borrow(h, op, true);
+	case SGT_OP_UNMAP:
+		return s_unmap(h, op);
+	case SGT_OP_ITERATE:
+		return s_iterate(h, op);
+	case SGT_OP_COPY_TO:
+	case SGT_OP_COPY_FROM:
+	case SGT_OP_ZERO:
+		return s_copy(h, op);
+	case SGT_OP_DEV_WRITE:
+		return s_dev_access(h, op, true);
+	case SGT_OP_DEV_READ:
+		return s_dev_access(h, op, false);
+	case SGT_OP_SYNC_CPU:
+		return s_sync(h, op, true);
+	case SGT_OP_SYNC_DEV:
+		return s_sync(h, op, false);
+	case SGT_OP_DROP:
+		return s_drop(h, op);
+	case SGT_OP_STALE_USE:
+		return s_stale_use(h, op);
+	case SGT_OP_RAW_MAP:
+		return s_raw_map(h, op);
+	case SGT_OP_RAW_UNMAP:
+		return s_raw_unmap(h);
+	case SGT_OP_RAW_MISUSE:
+		return s_raw_misuse(h, op);
+	case SGT_OP_FAIL_ALLOC:
+		h->fail_alloc_next = op->n;
+		return SGT_H_OK;
+	case SGT_OP_FAIL_MAP:
+	default:
+		return s_fail_map(h, op);
+	}
+}
+
+/* An armed allocation failure applies to exactly one operation, the next one. */
+int h_do_op(struct sgt_harness *h, struct sgt_op *op)
+{
+	int r;
+
+	if (!s_resolve(h, op))
+		return SKIP;
+	if (op->kind != SGT_OP_FAIL_ALLOC && h->fail_alloc_next) {
+		h->alloc.fail_at = h->alloc.num_attempts + h->fail_alloc_next;
+		h->fail_alloc_next = 0;
+	}
+	r = s_dispatch(h, op);
+	h->alloc.fail_at = 0;
+	return r;
+}

@@ -1,0 +1,407 @@
+// SPDX-License-Identifier: MIT
+/* The harness: world setup and teardown, the after-every-step checks, and op descriptions. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "world.h"
+
+int h_fail(struct sgt_harness *h, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(h->why, sizeof(h->why), fmt, ap);
+	va_end(ap);
+	return SGT_H_MISMATCH;
+}
+
+const char *sgt_harness_why(const struct sgt_harness *h)
+{
+	return h->why;
+}
+
+uint8_t h_pattern(uint32_t seed, uint64_t i)
+{
+	return (uint8_t)((seed * 2654435761u) ^ (uint32_t)(i * 40503u) ^ (uint32_t)(i >> 7));
+}
+
+bool h_device_reads(uint8_t dir)
+{
+	return dir == SGT_DMA_TO_DEVICE || dir == SGT_DMA_BIDIRECTIONAL;
+}
+
+bool h_device_writes(uint8_t dir)
+{
+	return dir == SGT_DMA_FROM_DEVICE || dir == SGT_DMA_BIDIRECTIONAL;
+}
+
+static uint64_t s_shadow_index(uint64_t addr)
+{
+	return addr - (H_BASE << H_SHIFT);
+}
+
+void h_shadow_write(struct sgt_harness *h, uint64_t addr, uint8_t v)
+{
+	h->shadow[s_shadow_index(addr)] = v;
+}
+
+uint8_t h_shadow_read(const struct sgt_harness *h, uint64_t addr)
+{
+	return h->shadow[s_shadow_index(addr)];
+}
+
+const struct sgt_cpu *h_cpu(struct h_slot *s)
+{
+	switch (s->kind) {
+	case H_OWNED:
+		return &s->t->cpu;
+	case H_BORROWED:
+		return &s->b.cpu;
+	case H_MAPPED:
+		return &s->m.dma.cpu;
+	case H_BMAPPED:
+		return &s->bm.dma.cpu;
+	case H_EMPTY:
+	default:
+		return NULL;
+	}
+}
+
+const struct sgt_dma *h_dma(struct h_slot *s)
+{
+	return s->kind == H_MAPPED ? &s->m.dma : s->kind == H_BMAPPED ? &s->bm.dma : NULL;
+}
+
+/* The slot that holds the mapping a mapped or borrowed-mapping slot shows. */
+struct h_slot *h_mapping_of(struct sgt_harness *h, struct h_slot *s)
+{
+	return s->kind == H_BMAPPED ? &h->s[s->src] : s;
+}
+
+struct sgt_simiommu *h_sim(struct sgt_harness *h, int dev)
+{
+	return h->sim[dev];
+}
+
+/* Device constraints drawn from the seed: always satisfiable by some table. */
+static void s_device_params(struct sgt_harness *h, uint32_t seed)
+{
+	static const uint32_t max_segs[] = { 1024, 2048, 8192, 0 };
+	static const uint64_t bounds[] = { 0, 0xfff, 0x7fff };
+	int d;
+
+	for (d = 0; d < SGT_H_DEVS; d++) {
+		uint32_t r = seed * 2654435761u + (uint32_t)d * 40503u;
+
+		h->dp[d] = (struct sgt_device_params){
+			.max_segment_size = max_segs[(r >> 3) % 4],
+			.seg_boundary_mask = bounds[(r >> 7) % 3],
+			.dma_mask = d == 0 ? UINT32_MAX : 0,
+		};
+	}
+}
+
+static int s_new_devices(struct sgt_harness *h)
+{
+	int d;
+
+	for (d = 0; d < SGT_H_DEVS; d++) {
+		struct sgt_simiommu_params p = {
+			.mode = (enum sgt_simiommu_mode)d,
+			.mem = &h->mem.mem,
+			.device = h->dp[d],
+			.reserve_msi = true,
+			.quarantine_len = 4,
+			.bounce_pool = 1u << 20,
+		};
+
+		if (sgt_simiommu_new(&p, &h->sim[d]))
+			return -1;
+	}
+	return 0;
+}
+
+/* The raw table: three full pages on frames a driver owns, in a chunk it allocated itself. */
+static int s_new_raw(struct sgt_harness *h)
+{
+	static const uint64_t frames[3] = { H_RAW_FIRST, H_RAW_FIRST + 4, H_RAW_FIRST + 8 };
+	struct h_raw *r = &h->raw;
+	int i;
+
+	r->chunk = calloc(1, sgt_chunk_size(4));
+	if (!r->chunk)
+		return -1;
+	r->chunk->capacity = 4;
+	for (i = 0; i < 3; i++) {
+		r->chunk->ents[i] = (struct sgt_entry){ .pfn = H_BASE + frames[i], .len = H_PS };
+		if (!m_push(&r->mt, H_BASE + frames[i], 0, H_PS))
+			return -1;
+	}
+	r->chunk->num_ents = 3;
+	r->sgt = (struct sgt_sg_table){ .head = r->chunk,
+					.tail = r->chunk,
+					.mem = &h->mem.mem,
+					.total_len = 3 * H_PS,
+					.num_cpu_ents = 3 };
+	for (i = (int)H_RAW_FIRST; i < (int)H_PAGES; i++)
+		h->mem.page_used[i] = 1; /* never handed out by alloc_pages */
+	return 0;
+}
+
+struct sgt_harness *sgt_harness_new(uint32_t seed)
+{
+	struct sgt_harness *h = calloc(1, sizeof(*h));
+
+	if (!h)
+		return NULL;
+	if (sgt_test_mem_init(&h->mem, H_SHIFT, H_BASE, H_PAGES))
+		goto fail;
+	sgt_test_mem_fill(&h->mem, seed);
+	h->shadow = malloc(H_PAGES * H_PS);
+	if (!h->shadow)
+		goto fail;
+	memcpy(h->shadow, h->mem.arena, H_PAGES * H_PS);
+	sgt_test_alloc_init(&h->alloc);
+	for (int i = 0; i < SGT_H_SLOTS; i++)
+		h->s[i].t = &h->tables[i];
+	h->params = (struct sgt_table_params){ .alloc = &h->alloc.alloc, .mem = &h->mem.mem };
+	s_device_params(h, seed);
+	if (s_new_devices(h) || s_new_raw(h))
+		goto fail;
+	return h;
+fail:
+	sgt_harness_free(h);
+	return NULL;
+}
+
+static void s_free_slot_model(struct h_slot *s)
+{
+	m_free(&s->mt);
+	free(s->bounce);
+	free(s->seg_lens);
+	s->bounce = NULL;
+	s->seg_lens = NULL;
+}
+
+void sgt_harness_free(struct sgt_harness *h)
+{
+	int i;
+
+	if (!h)
+		return;
+	for (i = 0; i < SGT_H_SLOTS; i++)
+		s_free_slot_model(&h->s[i]);
+	for (i = 0; i < SGT_H_DEVS; i++)
+		sgt_simiommu_free(h->sim[i]);
+	m_free(&h->raw.mt);
+	free(h->raw.chunk);
+	free(h->raw.bounce);
+	free(h->shadow);
+	sgt_test_mem_cleanup(&h->mem);
+	free(h);
+}
+
+/* ---- the checks after every step ---- */
+
+static int s_check_entries(struct sgt_harness *h, int i, const struct sgt_cpu *c,
+			   const struct m_table *mt)
+{
+	struct sgt_ent_iter it;
+	uint64_t total = 0;
+	uint32_t k = 0, n = 0;
+	const char *why = NULL;
+	const struct sgt_sg_table *sgt;
+
+	if (sgt_cpu_check(c) || sgt_cpu_sg_table(c, &sgt))
+		return h_fail(h, "slot %d: handle not live or table invalid", i);
+	if (sgt_sg_table_check(sgt, &why))
+		return h_fail(h, "slot %d: invariant broken: %s", i, why);
+	if (sgt_cpu_info(c, &n, &total) || n != mt->n || total != mt->total)
+		return h_fail(h, "slot %d: %u entries / %llu bytes, model %u / %llu", i, n,
+			      (unsigned long long)total, mt->n, (unsigned long long)mt->total);
+	if (sgt_ent_iter_init(&it, c))
+		return h_fail(h, "slot %d: entry iterator refused", i);
+	for (; sgt_ent_iter_next(&it); k++) {
+		const struct m_ent *e = &mt->e[k];
+
+		if (it.ent->pfn != e->pfn || it.ent->offset != e->off || it.ent->len != e->len)
+			return h_fail(
+				h,
+				"slot %d entry %u: {pfn %#llx off %u len %u}, model {pfn %#llx "
+				"off %u len %u}",
+				i, k, (unsigned long long)it.ent->pfn, it.ent->offset, it.ent->len,
+				(unsigned long long)e->pfn, e->off, e->len);
+	}
+	return 0;
+}
+
+/* Everything a mapped slot promises: segments the device takes, the model's merge, the bytes. */
+static int s_check_dma(struct sgt_harness *h, int i, struct h_slot *s)
+{
+	struct h_slot *owner = h_mapping_of(h, s);
+	const struct sgt_sg_table *sgt;
+	struct sgt_dma_iter it;
+	const char *why = NULL;
+	uint64_t at = 0, j;
+	uint8_t *buf;
+	int err = 0;
+
+	if (sgt_cpu_sg_table(h_cpu(s), &sgt))
+		return h_fail(h, "slot %d: no raw table", i);
+	if (sgt_dma_check_segments(sgt, &h->dp[owner->dev], &why))
+		return h_fail(h, "slot %d: DMA segments break the device's limits: %s", i, why);
+	if (sgt->num_dma_ents != owner->num_segs)
+		return h_fail(h, "slot %d: %u DMA segments, model %u", i, sgt->num_dma_ents,
+			      owner->num_segs);
+	if (sgt_dma_iter_init(&it, h_dma(s)))
+		return h_fail(h, "slot %d: DMA iterator refused", i);
+	buf = malloc(sgt->total_len ? sgt->total_len : 1);
+	if (!buf)
+		return h_fail(h, "out of memory in the checker");
+	while (!err && sgt_dma_iter_next(&it)) {
+		if (it.dma_len != owner->seg_lens[it.index]) {
+			err = h_fail(h, "slot %d: DMA segment %u is %u bytes, model %u", i,
+				     it.index, it.dma_len, owner->seg_lens[it.index]);
+			break;
+		}
+		if (!h_device_reads(owner->dir)) {
+			at += it.dma_len;
+			continue;
+		}
+		if (sgt_simiommu_dma_read(h->sim[owner->dev], it.dma_addr, buf, it.dma_len)) {
+			err = h_fail(h, "slot %d: the device cannot read DMA segment %u", i,
+				     it.index);
+			break;
+		}
+		for (j = 0; j < it.dma_len && !err; j++, at++) {
+			uint8_t want = owner->bounce
+					       ? owner->bounce[at]
+					       : h_shadow_read(h, m_byte_addr(&s->mt, at, H_SHIFT));
+
+			if (buf[j] != want)
+				err = h_fail(h,
+					     "slot %d: the device reads %#x at table byte %llu "
+					     "(DMA segment %u), model %#x",
+					     i, buf[j], (unsigned long long)at, it.index, want);
+		}
+	}
+	free(buf);
+	return err;
+}
+
+static int s_check_devices(struct sgt_harness *h)
+{
+	const char *why = NULL;
+	int d;
+
+	for (d = 0; d < SGT_H_DEVS; d++) {
+		uint64_t r = sgt_simiommu_num_reports(h->sim[d]);
+
+		if (r != h->expect_reports[d])
+			return h_fail(h, "device %d: %llu debug reports, model %llu (first: %s)", d,
+				      (unsigned long long)r,
+				      (unsigned long long)h->expect_reports[d],
+				      sgt_simiommu_report_msg(h->sim[d], 0)
+					      ? sgt_simiommu_report_msg(h->sim[d], 0)
+					      : "none");
+		if (sgt_simiommu_num_faults(h->sim[d]) != h->expect_faults[d])
+			return h_fail(h, "device %d: %llu faults, model %llu", d,
+				      (unsigned long long)sgt_simiommu_num_faults(h->sim[d]),
+				      (unsigned long long)h->expect_faults[d]);
+		if (sgt_simiommu_check(h->sim[d], &why))
+			return h_fail(h, "device %d bookkeeping: %s", d, why);
+	}
+	return 0;
+}
+
+int h_check_world(struct sgt_harness *h)
+{
+	int i, err;
+
+	for (i = 0; i < SGT_H_SLOTS; i++) {
+		struct h_slot *s = &h->s[i];
+
+		if (s->kind == H_EMPTY)
+			continue;
+		err = s_check_entries(h, i, h_cpu(s), &s->mt);
+		if (!err && (s->kind == H_MAPPED || s->kind == H_BMAPPED))
+			err = s_check_dma(h, i, s);
+		if (err)
+			return err;
+	}
+	if (sgt_sg_table_check(&h->raw.sgt, NULL) ||
+	    h->raw.sgt.num_dma_ents != (h->raw.mapped ? h->raw.num_segs : 0))
+		return h_fail(h, "raw table: invalid or %u DMA segments, model %u",
+			      h->raw.sgt.num_dma_ents, h->raw.mapped ? h->raw.num_segs : 0);
+	if (memcmp(h->mem.arena, h->shadow, H_PAGES * H_PS)) {
+		uint64_t k = 0;
+
+		while (h->mem.arena[k] == h->shadow[k])
+			k++;
+		return h_fail(h,
+			      "memory differs from the model at frame %#llx byte %llu: %#x, "
+			      "model %#x",
+			      (unsigned long long)(H_BASE + k / H_PS),
+			      (unsigned long long)(k % H_PS), h->mem.arena[k], h->shadow[k]);
+	}
+	return s_check_devices(h);
+}
+
+int sgt_harness_apply(struct sgt_harness *h, struct sgt_op *op)
+{
+	int r;
+
+	h->why[0] = 0;
+	sgt_op_normalise(op);
+	r = h_do_op(h, op);
+	if (r == SGT_H_OK)
+		r = h_check_world(h);
+	return r;
+}
+
+/* Drop views before what they view, then the rest; then nothing may be left anywhere. */
+int sgt_harness_finish(struct sgt_harness *h)
+{
+	struct sgt_op drop = { .kind = SGT_OP_DROP };
+	struct sgt_op unmap = { .kind = SGT_OP_RAW_UNMAP };
+	int pass, i, r;
+	uint64_t leaks;
+
+	for (pass = 0; pass < 3; pass++) {
+		for (i = 0; i < SGT_H_SLOTS; i++) {
+			if (h->s[i].kind == H_EMPTY || h->s[i].users)
+				continue;
+			drop.slot = (uint8_t)i;
+			r = sgt_harness_apply(h, &drop);
+			if (r == SGT_H_MISMATCH)
+				return r;
+		}
+	}
+	if (h->raw.mapped && sgt_harness_apply(h, &unmap) == SGT_H_MISMATCH)
+		return SGT_H_MISMATCH;
+	for (i = 0; i < SGT_H_SLOTS; i++) {
+		if (h->s[i].kind != H_EMPTY)
+			return h_fail(h, "slot %d could not be dropped", i);
+	}
+	if (sgt_test_alloc_live(&h->alloc) || h->alloc.size_mismatch)
+		return h_fail(h, "%llu allocations outstanding after every table was dropped",
+			      (unsigned long long)sgt_test_alloc_live(&h->alloc));
+	if (h->mem.live_page_allocs || h->mem.mapped)
+		return h_fail(h, "%llu page blocks allocated, %lld pages mapped at the end",
+			      (unsigned long long)h->mem.live_page_allocs,
+			      (long long)h->mem.mapped);
+	for (i = 0; i < SGT_H_DEVS; i++) {
+		if (sgt_simiommu_live_mappings(h->sim[i]))
+			return h_fail(h, "device %d: mappings live at the end", i);
+	}
+	r = s_check_devices(h);
+	for (i = 0; i < SGT_H_DEVS && r == SGT_H_OK; i++) {
+		leaks = sgt_simiommu_free(h->sim[i]);
+		h->sim[i] = NULL;
+		if (leaks)
+			r = h_fail(h, "device %d: %llu leaked mappings", i,
+				   (unsigned long long)leaks);
+	}
+	return r;
+}

@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef SGT_HARNESS_WORLD_H
+#define SGT_HARNESS_WORLD_H
+
+/* The harness's world: the library's objects and, next to each, its model. Internal. */
+
+#include <stdarg.h>
+
+#include "model.h"
+#include "sgt/simiommu.h"
+#include "sgt_harness.h"
+#include "sgt_testkit.h"
+
+#define H_SHIFT 9u
+#define H_PS (UINT64_C(1) << H_SHIFT)
+#define H_BASE UINT64_C(0x1000)
+#define H_PAGES 256u
+#define H_RAW_FIRST 240u /* the raw table's frames: kept out of every provider and allocation */
+#define H_MAX_RUN 16u /* pages per provider */
+
+enum h_kind { H_EMPTY, H_OWNED, H_BORROWED, H_MAPPED, H_BMAPPED };
+
+/* Which consumed handle of a slot is stale now (for SGT_OP_STALE_USE). */
+enum h_stale { H_STALE_NONE, H_STALE_TABLE, H_STALE_BORROWED, H_STALE_MAPPING, H_STALE_BMAPPING };
+
+struct h_slot {
+	enum h_kind kind;
+	enum h_stale stale;
+	/*
+	 * Separate storage per handle type: a transition leaves the old one stale, not reused. The
+	 * owned tables live in one array of the harness (sgt_split() fills consecutive handles).
+	 */
+	struct sgt_table *t;
+	struct sgt_borrowed b;
+	struct sgt_mapping m;
+	struct sgt_borrowed_mapping bm;
+	struct m_table mt; /* the model's entries */
+	int src; /* borrowed, bmapped: the slot it views */
+	int users; /* views of this slot that are alive */
+	bool owns_pages;
+	int dev; /* mapped, bmapped */
+	uint8_t dir;
+	uint8_t *bounce; /* mapped on the bounce device: the model's bounce buffer */
+	uint32_t *seg_lens; /* mapped: the model's DMA segment lengths */
+	uint32_t num_segs;
+};
+
+struct h_raw {
+	struct sgt_chunk *chunk;
+	struct sgt_sg_table sgt;
+	struct m_table mt;
+	bool mapped;
+	int dev;
+	uint8_t dir;
+	uint32_t num_segs;
+	uint8_t *bounce;
+	bool unmapped_on[SGT_H_DEVS]; /* unmapped there and not mapped there since */
+};
+
+struct sgt_harness {
+	struct sgt_test_mem mem;
+	uint8_t *shadow; /* the model's copy of the arena */
+	struct sgt_test_alloc alloc;
+	struct sgt_table_params params;
+	struct sgt_simiommu *sim[SGT_H_DEVS];
+	struct sgt_device_params dp[SGT_H_DEVS];
+	bool fail_map_pending[SGT_H_DEVS];
+	uint64_t expect_reports[SGT_H_DEVS];
+	uint64_t expect_faults[SGT_H_DEVS];
+	struct h_slot s[SGT_H_SLOTS];
+	struct sgt_table tables[SGT_H_SLOTS];
+	struct h_raw raw;
+	uint32_t fail_alloc_next; /* SGT_OP_FAIL_ALLOC: fail this allocation of the next op */
+	char why[512];
+};
+
+int h_fail(struct sgt_harness *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+const struct sgt_cpu *h_cpu(struct h_slot *s);
+const struct sgt_dma *h_dma(struct h_slot *s);
+struct h_slot *h_mapping_of(struct sgt_harness *h, struct h_slot *s);
+struct sgt_simiommu *h_sim(struct sgt_harness *h, int dev);
+int h_check_world(struct sgt_harness *h);
+void h_shadow_write(struct sgt_harness *h, uint64_t addr, uint8_t v);
+uint8_t h_shadow_read(const struct sgt_harness *h, uint64_t addr);
+uint8_t h_pattern(uint32_t seed, uint64_t i);
+bool h_device_reads(uint8_t dir);
+bool h_device_writes(uint8_t dir);
+
+/* operations (ops.c) */
+int h_do_op(struct sgt_harness *h, struct sgt_op *op);
+
+#endif /* SGT_HARNESS_WORLD_H */
