@@ -426,6 +426,17 @@ static int s_predict_map(struct sgt_harness *h, int dev, const struct m_table *m
 	return 0;
 }
 
+/*
+ * The model does not predict IOVA exhaustion exactly (that would mean modelling the buddy
+ * allocator, its quarantine and magazines). With the small window, -ENOSPC from an iommu map
+ * is accepted; the world checks that follow still require that nothing changed. With the normal
+ * window it is a mismatch.
+ */
+static bool s_may_run_out(const struct sgt_harness *h, int dev, int want, int got)
+{
+	return !want && got == -SGT_ENOSPC && dev == SGT_SIMIOMMU_IOMMU && h->small_iova;
+}
+
 static uint32_t *s_model_segments(struct sgt_harness *h, int dev, const struct m_table *mt,
 				  uint32_t *out_n)
 {
@@ -477,6 +488,8 @@ static int s_map(struct sgt_harness *h, const struct sgt_op *op)
 	want = s_predict_map(h, op->dev, &s->mt, &report);
 	got = sgt_table_map(s->t, sgt_simiommu_device(h->sim[op->dev]), (enum sgt_dma_dir)op->dir,
 			    0, &s->m);
+	if (s_may_run_out(h, op->dev, want, got))
+		want = got;
 	if (report >= 0)
 		h->expect_reports[op->dev]++;
 	if (got || want) {
@@ -913,6 +926,8 @@ static int s_raw_map(struct sgt_harness *h, const struct sgt_op *op)
 		return SKIP;
 	want = s_predict_map(h, op->dev, &r->mt, &report);
 	got = sgt_dma_map_sg(s_dev(h, op->dev), &r->sgt, (enum sgt_dma_dir)op->dir, 0, &n);
+	if (s_may_run_out(h, op->dev, want, got))
+		want = got;
 	if (report >= 0)
 		h->expect_reports[op->dev]++;
 	if (got || want)

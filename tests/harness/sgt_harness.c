@@ -91,6 +91,7 @@ static void s_device_params(struct sgt_harness *h, uint32_t seed)
 	static const uint64_t bounds[] = { 0, 0xfff, 0x7fff };
 	int d;
 
+	h->small_iova = seed % 4 == 0;
 	for (d = 0; d < SGT_H_DEVS; d++) {
 		uint32_t r = seed * 2654435761u + (uint32_t)d * 40503u;
 
@@ -115,6 +116,9 @@ static int s_new_devices(struct sgt_harness *h)
 			.quarantine_len = 4,
 			.bounce_pool = 1u << 20,
 		};
+
+		if (d == SGT_SIMIOMMU_IOMMU && h->small_iova)
+			p.iova_window = (struct sgt_dma_window){ 0x100000, 0x100000 + 0x8000 - 1 };
 
 		if (sgt_simiommu_new(&p, &h->sim[d]))
 			return -1;

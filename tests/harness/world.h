@@ -65,6 +65,7 @@ struct sgt_harness {
 	struct sgt_simiommu *sim[SGT_H_DEVS];
 	struct sgt_device_params dp[SGT_H_DEVS];
 	bool fail_map_pending[SGT_H_DEVS];
+	bool small_iova; /* the iommu device has a 32 KiB window: maps may run out of IOVA space */
 	uint64_t expect_reports[SGT_H_DEVS];
 	uint64_t expect_faults[SGT_H_DEVS];
 	struct h_slot s[SGT_H_SLOTS];
