@@ -114,7 +114,7 @@ static int s_new_devices(struct sgt_harness *h)
 			.device = h->dp[d],
 			.reserve_msi = true,
 			.quarantine_len = 4,
-			.bounce_pool = 1u << 20,
+			.bounce_pool = 256u << 10,
 		};
 
 		if (d == SGT_SIMIOMMU_IOMMU && h->small_iova)

@@ -1,0 +1,11 @@
+// SPDX-License-Identifier: MIT
+/* Fuzz target "ops": every operation the harness knows, checked step by step against the model. */
+#include "fuzz_common.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	sgt_fuzz_run(data, size, NULL, 0, sgt_fuzz_verbose);
+	return 0;
+}
