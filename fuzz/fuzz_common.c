@@ -42,7 +42,8 @@ size_t sgt_fuzz_decode(const uint8_t *data, size_t size, uint32_t *out_seed, str
 			.n = data[11],
 			.offset = s_u16(data + 12),
 			.seed = s_u16(data + 14),
-			.size = s_u16(data + 16),
+			/* Top bit: whole pages, a state random sizes rarely reach. */
+			.size = data[17] & 0x80 ? SGT_OP_WHOLE_PAGES : s_u16(data + 16),
 			.skip = s_u16(data + 18),
 			.len = s_u16(data + 20),
 		};
@@ -85,7 +86,7 @@ void sgt_fuzz_encode(const struct sgt_op *op, uint8_t *out)
 	out[11] = (uint8_t)op->n;
 	s_put16(out + 12, op->offset);
 	s_put16(out + 14, op->seed);
-	s_put16(out + 16, op->size);
+	s_put16(out + 16, op->size == SGT_OP_WHOLE_PAGES ? 0x8000 : op->size & 0x7fff);
 	s_put16(out + 18, op->skip);
 	s_put16(out + 20, op->len);
 }

@@ -80,11 +80,8 @@ sgt_op base_op(sgt_op_kind kind)
 	op.len = *rc::gen::inRange<uint64_t>(0, 6u << 10);
 	op.variant = *rc::gen::inRange<uint8_t>(0, SGT_MISUSE_NUM);
 	/* Often exactly the pages' bytes, so tables end on page boundaries and appends can merge. */
-	if (*rc::gen::arbitrary<bool>()) {
-		sgt_op o = op;
-		sgt_op_normalise(&o);
-		op.size = o.num_pages * 512ull - o.offset;
-	}
+	if (*rc::gen::arbitrary<bool>())
+		op.size = SGT_OP_WHOLE_PAGES;
 	return op;
 }
 

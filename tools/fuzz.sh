@@ -40,8 +40,9 @@ for t in "${targets[@]}"; do
 	cp corpus/"$t"/* "$work/$t"/ 2>/dev/null || true
 	before=$(ls "$work/$t" | wc -l)
 	log="$work/$t.log"
+	dict=(); [ "$t" = iova ] || dict=(-dict=fuzz/ops.dict)
 	"$bin/fuzz_$t" -max_total_time="$budget" -print_final_stats=1 -timeout=10 -rss_limit_mb=4096 \
-		-artifact_prefix="$work/$t.crash/" "$work/$t" >"$log" 2>&1 || true
+		"${dict[@]}" -artifact_prefix="$work/$t.crash/" "$work/$t" >"$log" 2>&1 || true
 	execs=$(grep -oE 'stat::average_exec_per_sec: +[0-9]+' "$log" | grep -oE '[0-9]+$' || echo 0)
 	cov=$(grep -oE 'cov: [0-9]+ ft: [0-9]+' "$log" | tail -1 || echo "cov: ? ft: ?")
 	after=$(ls "$work/$t" | wc -l)

@@ -53,7 +53,7 @@ void sgt_op_normalise(struct sgt_op *op)
 	case SGT_OP_APPEND:
 		/* 0 and one byte too many are in range on purpose: -EINVAL and -ERANGE. */
 		cap = op->num_pages * H_PS - op->offset;
-		op->size %= cap + 2;
+		op->size = op->size == SGT_OP_WHOLE_PAGES ? cap : op->size % (cap + 2);
 		break;
 	case SGT_OP_ALLOC_ORDER:
 		op->n %= 3;

@@ -114,6 +114,12 @@ struct sgt_op {
 	uint64_t len;
 };
 
+/*
+ * SGT_OP_WHOLE_PAGES - a size meaning "every byte of the pages after the offset", so that
+ * tables end on page boundaries (where appends can merge); normalisation replaces it.
+ */
+#define SGT_OP_WHOLE_PAGES UINT64_MAX
+
 struct sgt_harness;
 
 /** Results of sgt_harness_apply(): the step ran and agreed, did not apply, or disagreed. */
