@@ -188,12 +188,5 @@ class DmaSummary : public MedianReporter {
 
 int main(int argc, char **argv)
 {
-	benchmark::Initialize(&argc, argv);
-	if (benchmark::ReportUnrecognizedArguments(argc, argv))
-		return 1;
-	DmaSummary reporter;
-	benchmark::RunSpecifiedBenchmarks(&reporter);
-	reporter.summary();
-	benchmark::Shutdown();
-	return 0;
+	return run_benchmarks<DmaSummary>(argc, argv);
 }

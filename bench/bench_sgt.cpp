@@ -253,12 +253,5 @@ void SummaryReporter::summary() const
 
 int main(int argc, char **argv)
 {
-	benchmark::Initialize(&argc, argv);
-	if (benchmark::ReportUnrecognizedArguments(argc, argv))
-		return 1;
-	SummaryReporter reporter;
-	benchmark::RunSpecifiedBenchmarks(&reporter);
-	reporter.summary();
-	benchmark::Shutdown();
-	return 0;
+	return run_benchmarks<SummaryReporter>(argc, argv);
 }

@@ -51,3 +51,16 @@ class MedianReporter : public benchmark::ConsoleReporter {
 		}
 	}
 };
+
+// The main() of a benchmark program whose reporter prints a summary at the end.
+template <class Reporter> int run_benchmarks(int argc, char **argv)
+{
+	benchmark::Initialize(&argc, argv);
+	if (benchmark::ReportUnrecognizedArguments(argc, argv))
+		return 1;
+	Reporter reporter;
+	benchmark::RunSpecifiedBenchmarks(&reporter);
+	reporter.summary();
+	benchmark::Shutdown();
+	return 0;
+}
