@@ -23,13 +23,44 @@ while [ $# -gt 0 ]; do
 	esac
 done
 [ ${#targets[@]} -gt 0 ] || targets=(ops from_pages copy simiommu iova)
-case "$engine" in libfuzzer) ;; afl) echo "sgt: the AFL++ engine is not wired up yet; use --engine libfuzzer" >&2; exit 2 ;;
-	*) echo "sgt: unknown engine $engine" >&2; exit 2 ;; esac
+case "$engine" in
+libfuzzer) extra=() ;;
+afl)
+	extra=(afl++)
+	if [ "$mode" != run ]; then
+		echo "sgt: '$mode' uses libFuzzer's -merge=1; run it with --engine libfuzzer" >&2
+		exit 2
+	fi
+	;;
+*) echo "sgt: unknown engine $engine" >&2; exit 2 ;;
+esac
 
-tools/deps.sh
-cmake --preset libfuzzer >/dev/null
-cmake --build --preset libfuzzer >/dev/null
-bin=build/libfuzzer/fuzz
+tools/deps.sh "${extra[@]}"
+cmake --preset "$engine" >/dev/null
+cmake --build --preset "$engine" >/dev/null
+bin=build/$engine/fuzz
+
+# AFL++: persistent mode through its libFuzzer driver; stats from fuzzer_stats.
+afl_target() {
+	local t=$1 out="$work/$t.afl" dict=()
+	[ "$t" = iova ] || dict=(-x fuzz/ops.dict)
+	AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_UI=1 AFL_NO_AFFINITY=1 \
+		timeout $((budget + 60)) afl-fuzz -V "$budget" -i "$work/$t" -o "$out" "${dict[@]}" \
+		-- "$bin/fuzz_$t" >"$work/$t.log" 2>&1 || true
+	local st="$out/default/fuzzer_stats"
+	execs=$(awk '/execs_per_sec/ {printf "%d", $3}' "$st" 2>/dev/null || echo 0)
+	cov="edges: $(awk '/edges_found/ {print $3}' "$st" 2>/dev/null)"
+	# The queue holds the imported seeds too ("orig:" in their names); count only new finds.
+	new_entries=$(ls "$out/default/queue" 2>/dev/null | grep -vc 'orig:' || true)
+	find "$out/default/crashes" -name 'id:*' -exec cp {} "$work/$t.crash/" \; 2>/dev/null || true
+	# A seed that already crashes is skipped with a warning (or, if all do, ends the run): keep
+	# it as the crash, or it would go unreported.
+	local seed
+	for seed in $(sed -n "s/.*Test case '[^']*orig:\([^']*\)' results in a crash.*/\1/p" \
+		"$work/$t.log" | sed 's/\x1b\[[0-9;]*m//g'); do
+		cp "$work/$t/$seed" "$work/$t.crash/" 2>/dev/null || true
+	done
+}
 work=$(mktemp -d /tmp/sgt-fuzz.XXXXXX)
 mkdir -p fuzz-artifacts
 
@@ -40,12 +71,18 @@ for t in "${targets[@]}"; do
 	cp corpus/"$t"/* "$work/$t"/ 2>/dev/null || true
 	before=$(ls "$work/$t" | wc -l)
 	log="$work/$t.log"
-	dict=(); [ "$t" = iova ] || dict=(-dict=fuzz/ops.dict)
-	"$bin/fuzz_$t" -max_total_time="$budget" -print_final_stats=1 -timeout=10 -rss_limit_mb=4096 \
-		"${dict[@]}" -artifact_prefix="$work/$t.crash/" "$work/$t" >"$log" 2>&1 || true
-	execs=$(grep -oE 'stat::average_exec_per_sec: +[0-9]+' "$log" | grep -oE '[0-9]+$' || echo 0)
-	cov=$(grep -oE 'cov: [0-9]+ ft: [0-9]+' "$log" | tail -1 || echo "cov: ? ft: ?")
-	after=$(ls "$work/$t" | wc -l)
+	if [ "$engine" = afl ]; then
+		afl_target "$t"
+		after=$((before + new_entries))
+	else
+		dict=(); [ "$t" = iova ] || dict=(-dict=fuzz/ops.dict)
+		"$bin/fuzz_$t" -max_total_time="$budget" -print_final_stats=1 -timeout=10 \
+			-rss_limit_mb=4096 "${dict[@]}" -artifact_prefix="$work/$t.crash/" "$work/$t" \
+			>"$log" 2>&1 || true
+		execs=$(grep -oE 'stat::average_exec_per_sec: +[0-9]+' "$log" | grep -oE '[0-9]+$' || echo 0)
+		cov=$(grep -oE 'cov: [0-9]+ ft: [0-9]+' "$log" | tail -1 || echo "cov: ? ft: ?")
+		after=$(ls "$work/$t" | wc -l)
+	fi
 	crash=$(ls "$work/$t.crash" 2>/dev/null | head -1 || true)
 	if [ -n "$crash" ]; then
 		cp "$work/$t.crash/$crash" fuzz-artifacts/
@@ -65,7 +102,7 @@ for t in "${targets[@]}"; do
 done
 
 echo
-echo "=== sgt fuzzing summary (libFuzzer, ASan+UBSan, ${budget}s per target) ==="
+echo "=== sgt fuzzing summary ($engine, ASan+UBSan, ${budget}s per target) ==="
 printf '%-11s %9s %22s %8s   %s\n' target "exec/s" "coverage (edges, features)" "corpus" result
 for r in "${rows[@]}"; do echo "$r"; done
 rm -rf "$work"
