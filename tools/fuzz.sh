@@ -39,6 +39,11 @@ tools/deps.sh "${extra[@]}"
 cmake --preset "$engine" >/dev/null
 cmake --build --preset "$engine" >/dev/null
 bin=build/$engine/fuzz
+if [ "$engine" = afl ]; then
+	# CmpLog companions: afl-fuzz -c solves comparisons the fuzzer would otherwise guess at.
+	cmake --preset afl-cmplog >/dev/null
+	cmake --build --preset afl-cmplog >/dev/null
+fi
 
 # AFL++: persistent mode through its libFuzzer driver; stats from fuzzer_stats.
 afl_target() {
@@ -46,6 +51,7 @@ afl_target() {
 	[ "$t" = iova ] || dict=(-x fuzz/ops.dict)
 	AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_UI=1 AFL_NO_AFFINITY=1 \
 		timeout $((budget + 60)) afl-fuzz -V "$budget" -i "$work/$t" -o "$out" "${dict[@]}" \
+		-c "build/afl-cmplog/fuzz/fuzz_$t" \
 		-- "$bin/fuzz_$t" >"$work/$t.log" 2>&1 || true
 	local st="$out/default/fuzzer_stats"
 	execs=$(awk '/execs_per_sec/ {printf "%d", $3}' "$st" 2>/dev/null || echo 0)
