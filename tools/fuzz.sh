@@ -101,9 +101,16 @@ for t in "${targets[@]}"; do
 	rows+=("$(printf '%-11s %9s %22s %8s   %s' "$t" "$execs" "$cov" "+$((after - before))" "$crash_txt")")
 	if [ "$mode" = ci ] || [ "$mode" = minimise ]; then
 		mkdir -p "$work/$t.merged"
-		"$bin/fuzz_$t" -merge=1 "$work/$t.merged" "$work/$t" >/dev/null 2>&1
-		rm -f corpus/"$t"/*
-		cp "$work/$t.merged"/* corpus/"$t"/
+		# Replace the checked-in corpus only with a successful, non-empty merge: a corpus is
+		# never left empty, and a failed merge does not end the run before the summary.
+		if "$bin/fuzz_$t" -merge=1 "$work/$t.merged" "$work/$t" >"$work/$t.merge.log" 2>&1 &&
+			[ -n "$(ls "$work/$t.merged")" ]; then
+			rm -f corpus/"$t"/*
+			cp "$work/$t.merged"/* corpus/"$t"/
+		else
+			echo "sgt: merging the $t corpus failed; corpus/$t left as it was" >&2
+			status=1
+		fi
 	fi
 done
 
