@@ -260,6 +260,9 @@ SGT_MUST_CHECK int sgt_dma_unmap_sg(struct sgt_device *dev, struct sgt_sg_table 
  * @dir:          the mapping's direction
  *
  * Return: 0; -SGT_EINVAL for NULL arguments or a bad direction; the backend's error.
+ * Notes: a refused call (bad arguments, misuse the backend detects) copies nothing. A backend
+ * that fails part-way through (a page it cannot reach) may have synced the entries before it;
+ * syncing again is safe. The table is never changed.
  */
 SGT_MUST_CHECK int sgt_dma_sync_sg_for_cpu(struct sgt_device *dev, const struct sgt_sg_table *sgt,
 					   uint32_t num_cpu_ents, enum sgt_dma_dir dir);
@@ -272,6 +275,7 @@ SGT_MUST_CHECK int sgt_dma_sync_sg_for_cpu(struct sgt_device *dev, const struct 
  * @dir:          the mapping's direction
  *
  * Return: as for sgt_dma_sync_sg_for_cpu().
+ * Notes: as for sgt_dma_sync_sg_for_cpu().
  */
 SGT_MUST_CHECK int sgt_dma_sync_sg_for_device(struct sgt_device *dev,
 					      const struct sgt_sg_table *sgt, uint32_t num_cpu_ents,
@@ -283,6 +287,8 @@ SGT_MUST_CHECK int sgt_dma_sync_sg_for_device(struct sgt_device *dev,
  * @out: receives them
  *
  * Return: 0; -SGT_EINVAL for NULL arguments; -SGT_EOPNOTSUPP when the backend has no caps op.
+ * Notes: reads only; on the core's own errors @out is not written (a backend's caps op may
+ * have filled it before failing).
  */
 SGT_MUST_CHECK int sgt_device_caps(struct sgt_device *dev, struct sgt_dma_caps *out);
 
@@ -368,6 +374,7 @@ void sgt_borrowed_mapping_cleanup(struct sgt_borrowed_mapping *bm);
  * @out_num_dma_ents: receives the count
  *
  * Return: 0; -SGT_ESTALE; -SGT_EINVAL.
+ * Notes: reads only; the out parameters are written only on success.
  */
 SGT_MUST_CHECK int sgt_dma_info(const struct sgt_dma *d, uint32_t *out_num_dma_ents);
 
@@ -376,6 +383,7 @@ SGT_MUST_CHECK int sgt_dma_info(const struct sgt_dma *d, uint32_t *out_num_dma_e
  * @d: a mapped handle's DMA view
  *
  * Return: 0; -SGT_ESTALE; -SGT_EINVAL; the backend's error.
+ * Notes: as for sgt_dma_sync_sg_for_cpu(); the handle stays live either way.
  */
 SGT_MUST_CHECK int sgt_dma_sync_for_cpu(const struct sgt_dma *d);
 
@@ -384,6 +392,7 @@ SGT_MUST_CHECK int sgt_dma_sync_for_cpu(const struct sgt_dma *d);
  * @d: a mapped handle's DMA view
  *
  * Return: as for sgt_dma_sync_for_cpu().
+ * Notes: as for sgt_dma_sync_sg_for_cpu(); the handle stays live either way.
  */
 SGT_MUST_CHECK int sgt_dma_sync_for_device(const struct sgt_dma *d);
 

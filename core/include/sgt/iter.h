@@ -110,6 +110,7 @@ bool sgt_ent_iter_next(struct sgt_ent_iter *it);
  * @start_page: pages to skip first, counted as in &struct sgt_page_iter.page_index
  *
  * Return: 0; -SGT_ESTALE; -SGT_EINVAL. A @start_page past the end gives an empty walk.
+ * Notes: on failure @it is not written.
  */
 SGT_MUST_CHECK int sgt_page_iter_init(struct sgt_page_iter *it, const struct sgt_cpu *t,
 				      uint64_t start_page);

@@ -251,6 +251,7 @@ void sgt_borrowed_cleanup(struct sgt_borrowed *b);
  * mutates a table; fuzzers and property tests run it after every step.
  * Return: 0; -SGT_ESTALE for a stale handle; -SGT_EINVAL for NULL, an uninitialised handle or a
  * broken invariant.
+ * Notes: reads only.
  */
 SGT_MUST_CHECK int sgt_cpu_check(const struct sgt_cpu *t);
 
@@ -260,6 +261,7 @@ SGT_MUST_CHECK int sgt_cpu_check(const struct sgt_cpu *t);
  * @out_sgt: receives the raw table; valid until the handle's next transition or cleanup
  *
  * Return: 0; -SGT_ESTALE; -SGT_EINVAL for NULL arguments.
+ * Notes: reads only; the out parameters are written only on success.
  */
 SGT_MUST_CHECK int sgt_cpu_sg_table(const struct sgt_cpu *t, const struct sgt_sg_table **out_sgt);
 
@@ -270,6 +272,7 @@ SGT_MUST_CHECK int sgt_cpu_sg_table(const struct sgt_cpu *t, const struct sgt_sg
  * @out_total_len: receives the total length in bytes; may be NULL
  *
  * Return: 0; -SGT_ESTALE; -SGT_EINVAL for a NULL or uninitialised handle.
+ * Notes: reads only; the out parameters are written only on success.
  */
 SGT_MUST_CHECK int sgt_cpu_info(const struct sgt_cpu *t, uint32_t *out_num_ents,
 				uint64_t *out_total_len);
@@ -282,6 +285,7 @@ SGT_MUST_CHECK int sgt_cpu_info(const struct sgt_cpu *t, uint32_t *out_num_ents,
  *
  * Return: 0; -SGT_ERANGE when the table is shorter than @len; -SGT_EINVAL for NULL or zero @len;
  * -SGT_ESTALE.
+ * Notes: reads only; the out parameters are written only on success.
  */
 SGT_MUST_CHECK int sgt_nents_for_len(const struct sgt_cpu *t, uint64_t len, uint32_t *out_num);
 
