@@ -44,12 +44,12 @@ void BM_MapUnmap(benchmark::State &state)
 	sgt_pages_from_array(&pages, pfns.data(), n);
 	sgt_table_params tp{ nullptr, &mem.mem, 0 };
 	sgt_table t;
-	if (sgt_table_init_from_pages(&t, &tp, &pages, 0, n * 4096, 4096))
+	if (sgt_table_init_from_pages(&t, &tp, &pages, 0, n * 4096, 4096, SGT_MAY_SLEEP))
 		abort();
 	uint32_t dma_ents = 0;
 	for (auto _ : state) {
 		sgt_mapping m;
-		if (sgt_table_map(&t, sgt_simiommu_device(sim), SGT_DMA_BIDIRECTIONAL, 0, &m))
+		if (sgt_table_map(&t, sgt_simiommu_device(sim), SGT_DMA_BIDIRECTIONAL, 0, &m, SGT_MAY_SLEEP))
 			abort();
 		if (sgt_dma_info(&m.dma, &dma_ents) || sgt_mapping_unmap(&m, &t))
 			abort();

@@ -44,7 +44,7 @@ std::vector<uint64_t> make_pfns(Layout l, size_t n)
 struct CountingAlloc {
 	sgt_allocator a{ alloc, release, this };
 	size_t live = 0;
-	static void *alloc(void *ctx, size_t len)
+	static void *alloc(void *ctx, size_t len, sgt_alloc_ctx)
 	{
 		static_cast<CountingAlloc *>(ctx)->live += len;
 		return malloc(len);
@@ -62,7 +62,7 @@ void build(sgt_table *t, const std::vector<uint64_t> &pfns, const sgt_allocator 
 	sgt_table_params params{ a, nullptr, 0 };
 	sgt_pages_from_array(&p, pfns.data(), pfns.size());
 	if (sgt_table_init_from_pages(t, &params, &p, 0, pfns.size() * 4096,
-				      SGT_MAX_SEGMENT_UNLIMITED))
+				      SGT_MAX_SEGMENT_UNLIMITED, SGT_MAY_SLEEP))
 		abort();
 }
 

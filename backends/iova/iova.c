@@ -7,7 +7,7 @@
 #include "sgt/iova.h"
 
 #include "sgt/platform.h"
-#include "sgt_avl.h"
+#include "avl.h"
 
 #define S_ORDERS 64
 #define S_MAX_PIECES (SGT_DMA_MAX_WINDOWS * 3)
@@ -16,7 +16,7 @@
 #define S_SPARES_MAX 256
 
 struct s_block {
-	struct sgt_avl_node node; /* key: first granule */
+	struct sgt__avl_node node; /* key: first granule */
 	struct s_block *next; /* magazine, quarantine or spare list */
 	uint64_t len; /* bytes asked for, while live */
 	unsigned int order;
@@ -30,8 +30,8 @@ struct s_piece {
 struct sgt_iova {
 	struct sgt_allocator alloc;
 	unsigned int shift;
-	struct sgt_avl_node *free_tree[S_ORDERS];
-	struct sgt_avl_node *live;
+	struct sgt__avl_node *free_tree[S_ORDERS];
+	struct sgt__avl_node *live;
 	struct s_block *mag[S_ORDERS];
 	uint32_t mag_count[S_ORDERS];
 	uint32_t mag_size;
@@ -45,9 +45,9 @@ struct sgt_iova {
 	struct sgt_iova_stats st;
 };
 
-static struct s_block *s_blk(struct sgt_avl_node *n)
+static struct s_block *s_blk(struct sgt__avl_node *n)
 {
-	return n ? sgt_avl_entry(n, struct s_block, node) : NULL;
+	return n ? sgt__avl_entry(n, struct s_block, node) : NULL;
 }
 
 static uint64_t s_size(unsigned int order)
@@ -55,12 +55,16 @@ static uint64_t s_size(unsigned int order)
 	return UINT64_C(1) << order;
 }
 
-/* ---- spare nodes: allocation happens only here, before anything changes ---- */
+/*
+ * ---- spare nodes: allocation happens only here, before anything changes ----
+ * In atomic context, as Linux's alloc_iova_fast() does: a DMA map may run where sleeping is not
+ * allowed, and the allocator cannot know.
+ */
 
 static int s_top_up(struct sgt_iova *v)
 {
 	while (v->num_spare < S_SPARES_MIN) {
-		struct s_block *b = v->alloc.alloc(v->alloc.ctx, sizeof(*b));
+		struct s_block *b = v->alloc.alloc(v->alloc.ctx, sizeof(*b), SGT_ATOMIC);
 
 		if (!b)
 			return -SGT_ENOMEM;
@@ -97,7 +101,7 @@ static void s_tree_insert(struct sgt_iova *v, struct s_block *b, uint64_t first,
 {
 	b->node.key = first;
 	b->order = order;
-	v->free_tree[order] = sgt_avl_insert(v->free_tree[order], &b->node);
+	v->free_tree[order] = sgt__avl_insert(v->free_tree[order], &b->node);
 }
 
 /* Put a free block back, merging with its buddy as long as the buddy is free too. */
@@ -105,11 +109,11 @@ static void s_coalesce_insert(struct sgt_iova *v, struct s_block *b)
 {
 	uint64_t first = b->node.key;
 	unsigned int order = b->order;
-	struct sgt_avl_node *buddy;
+	struct sgt__avl_node *buddy;
 
 	while (order + 1 < S_ORDERS) {
 		v->free_tree[order] =
-			sgt_avl_remove(v->free_tree[order], first ^ s_size(order), &buddy);
+			sgt__avl_remove(v->free_tree[order], first ^ s_size(order), &buddy);
 		if (!buddy)
 			break;
 		s_give_spare(v, s_blk(buddy));
@@ -186,19 +190,19 @@ static struct s_block *s_from_magazine(struct sgt_iova *v, unsigned k, uint64_t 
 /* The lowest block of the smallest order >= k that fits under the limit, split down to k. */
 static struct s_block *s_from_trees(struct sgt_iova *v, unsigned k, uint64_t lim_g)
 {
-	struct sgt_avl_node *n = NULL;
+	struct sgt__avl_node *n = NULL;
 	struct s_block *b;
 	unsigned int j;
 
 	for (j = k; j < S_ORDERS; j++) {
-		n = sgt_avl_min(v->free_tree[j]);
+		n = sgt__avl_min(v->free_tree[j]);
 		/* Splitting keeps the lowest 2^k granules, so only those must fit. */
 		if (n && s_fits(n->key, k, lim_g))
 			break;
 	}
 	if (j == S_ORDERS)
 		return NULL;
-	v->free_tree[j] = sgt_avl_remove(v->free_tree[j], n->key, &n);
+	v->free_tree[j] = sgt__avl_remove(v->free_tree[j], n->key, &n);
 	b = s_blk(n);
 	while (j > k) {
 		j--;
@@ -259,7 +263,7 @@ int sgt_iova_alloc(struct sgt_iova *v, uint64_t len, uint64_t limit, uint64_t *o
 	if (!b)
 		return -SGT_ENOSPC;
 	b->len = len;
-	v->live = sgt_avl_insert(v->live, &b->node);
+	v->live = sgt__avl_insert(v->live, &b->node);
 	v->st.live_ranges++;
 	v->st.live_granules += s_size(k);
 	v->st.free_granules -= s_size(k);
@@ -269,15 +273,15 @@ int sgt_iova_alloc(struct sgt_iova *v, uint64_t len, uint64_t limit, uint64_t *o
 
 int sgt_iova_release(struct sgt_iova *v, uint64_t addr, uint64_t len)
 {
-	struct sgt_avl_node *n;
+	struct sgt__avl_node *n;
 	struct s_block *b;
 
 	if (!v || (addr & (s_size(v->shift) - 1)))
 		return -SGT_EINVAL;
-	n = sgt_avl_find(v->live, addr >> v->shift);
+	n = sgt__avl_find(v->live, addr >> v->shift);
 	if (!n || s_blk(n)->len != len)
 		return -SGT_EINVAL;
-	v->live = sgt_avl_remove(v->live, n->key, &n);
+	v->live = sgt__avl_remove(v->live, n->key, &n);
 	b = s_blk(n);
 	v->st.live_ranges--;
 	v->st.live_granules -= s_size(b->order);
@@ -305,7 +309,7 @@ int sgt_iova_release(struct sgt_iova *v, uint64_t addr, uint64_t len)
 
 bool sgt_iova_is_live(const struct sgt_iova *v, uint64_t addr)
 {
-	struct s_block *b = s_blk(sgt_avl_floor(v->live, addr >> v->shift));
+	struct s_block *b = s_blk(sgt__avl_floor(v->live, addr >> v->shift));
 
 	return b && (addr >> v->shift) - b->node.key < s_size(b->order);
 }
@@ -448,7 +452,7 @@ int sgt_iova_new(const struct sgt_iova_params *params, struct sgt_iova **out)
 	a = params->alloc ? params->alloc : sgt_platform_allocator();
 	if (!a || !a->alloc || !a->free)
 		return -SGT_EINVAL;
-	v = a->alloc(a->ctx, sizeof(*v));
+	v = a->alloc(a->ctx, sizeof(*v), SGT_MAY_SLEEP);
 	if (!v)
 		return -SGT_ENOMEM;
 	*v = (struct sgt_iova){ .alloc = *a,
@@ -464,7 +468,7 @@ int sgt_iova_new(const struct sgt_iova_params *params, struct sgt_iova **out)
 	return 0;
 }
 
-static void s_free_tree(struct sgt_iova *v, struct sgt_avl_node *n)
+static void s_free_tree(struct sgt_iova *v, struct sgt__avl_node *n)
 {
 	if (!n)
 		return;
@@ -519,13 +523,13 @@ static bool s_in_usable(const struct sgt_iova *v, uint64_t first, unsigned order
 }
 
 /* Does the block [first, first + 2^order) overlap any node of @root other than @self? */
-static bool s_overlaps_tree(struct sgt_avl_node *root, const struct s_block *self, uint64_t first,
+static bool s_overlaps_tree(struct sgt__avl_node *root, const struct s_block *self, uint64_t first,
 			    unsigned order)
 {
-	struct s_block *b = s_blk(sgt_avl_floor(root, first + (s_size(order) - 1)));
+	struct s_block *b = s_blk(sgt__avl_floor(root, first + (s_size(order) - 1)));
 
 	if (b == self)
-		b = s_blk(sgt_avl_floor(root, first ? first - 1 : 0));
+		b = s_blk(sgt__avl_floor(root, first ? first - 1 : 0));
 	if (!b || b == self)
 		return false;
 	return b->node.key + (s_size(b->order) - 1) >= first;
@@ -554,13 +558,13 @@ struct s_walk {
 	const char *why;
 };
 
-static void s_check_subtree(struct s_walk *w, const struct sgt_avl_node *n, int order)
+static void s_check_subtree(struct s_walk *w, const struct sgt__avl_node *n, int order)
 {
 	const struct s_block *b;
 
 	if (!n || w->why)
 		return;
-	b = s_blk((struct sgt_avl_node *)(uintptr_t)n);
+	b = s_blk((struct sgt__avl_node *)(uintptr_t)n);
 	if (order >= 0 && b->order != (unsigned)order)
 		w->why = "free block in the tree of another order";
 	else if (!w->why)
@@ -578,7 +582,7 @@ int sgt_iova_check(const struct sgt_iova *v, const char **out_why)
 	unsigned int k;
 
 	for (k = 0; k < S_ORDERS && !w.why; k++) {
-		if (sgt_avl_check(v->free_tree[k]) < 0)
+		if (sgt__avl_check(v->free_tree[k]) < 0)
 			w.why = "free tree unbalanced or out of order";
 		s_check_subtree(&w, v->free_tree[k], (int)k);
 		for (b = v->mag[k]; b && !w.why; b = b->next) {
@@ -587,7 +591,7 @@ int sgt_iova_check(const struct sgt_iova *v, const char **out_why)
 		}
 	}
 	free_g = w.granules;
-	if (!w.why && sgt_avl_check(v->live) < 0)
+	if (!w.why && sgt__avl_check(v->live) < 0)
 		w.why = "live tree unbalanced or out of order";
 	s_check_subtree(&w, v->live, -1);
 	live_g = w.granules - free_g;

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * The simulated IOMMU: construction and teardown, the ops table, debug reports and faults,
+ * The simulated IOMMU: construction and teardown, the ops table, faults,
  * fault injection, and the device's own reads and writes.
  */
 #include <stdarg.h>
@@ -10,43 +10,13 @@
 #include "sgt/platform.h"
 #include "sim_internal.h"
 
-static const char *const s_report_names[SGT_REPORT_NUM_KINDS] = {
-	"unmap-not-mapped",	    "double-unmap",	  "unmap-wrong-direction",
-	"unmap-wrong-nents",	    "unmap-mapped-nents", "sync-not-mapped",
-	"sync-wrong-direction",	    "sync-beyond-range",  "segment-too-long",
-	"segment-crosses-boundary", "segment-misaligned", "too-many-segments",
-	"leak-at-teardown",
-};
-
 static const char *const s_fault_names[SGT_FAULT_NUM_KINDS] = {
 	"access to unmapped address",
 	"device write to a read-only (to-device) mapping",
 	"device read from a write-only (from-device) mapping",
 	"address above the device's DMA mask",
+	"bounce copy-back: the CPU page is not reachable; its bytes were lost",
 };
-
-const char *sgt_simiommu_report_name(enum sgt_simiommu_report_kind kind)
-{
-	return (unsigned)kind < SGT_REPORT_NUM_KINDS ? s_report_names[kind] : "unknown";
-}
-
-void sim_report(struct sgt_simiommu *s, enum sgt_simiommu_report_kind kind, const char *fmt, ...)
-{
-	va_list ap;
-	int n = 0;
-
-	s->report_count[kind]++;
-	if (s->num_reports < SIM_KEEP) {
-		char *msg = s->report_msg[s->num_reports];
-
-		n = snprintf(msg, sizeof(s->report_msg[0]), "%s: %s: ", s->dev.name,
-			     s_report_names[kind]);
-		va_start(ap, fmt);
-		vsnprintf(msg + n, sizeof(s->report_msg[0]) - (size_t)n, fmt, ap);
-		va_end(ap);
-	}
-	s->num_reports++;
-}
 
 void sim_fault(struct sgt_simiommu *s, uint64_t addr, uint64_t len,
 	       enum sgt_simiommu_fault_kind kind)
@@ -71,6 +41,8 @@ static int s_caps(struct sgt_device *dev, struct sgt_dma_caps *out)
 	struct sgt_dma_window w = s->window;
 
 	memset(out, 0, sizeof(*out));
+	/* Every constraint: a table the device cannot take is refused, never mapped outside it. */
+	out->guarantees = SGT_DMA_GUARANTEES_ALL;
 	out->page_sizes = UINT64_C(1) << sim_shift(s);
 	out->max_mappings = s->p.max_mappings;
 	if (s->p.mode == SGT_SIMIOMMU_DIRECT) {
@@ -113,6 +85,11 @@ static int s_window(struct sgt_simiommu *s)
 		s->window = (struct sgt_dma_window){ SIM_BOUNCE_BASE, SIM_BOUNCE_BASE + len - 1 };
 		return s->window.last <= top && len <= (UINT64_C(1) << 32) ? 0 : -SGT_EINVAL;
 	}
+	if (s->p.mode == SGT_SIMIOMMU_DIRECT) {
+		/* No IOVA space: the window is all the device can address. */
+		s->window = (struct sgt_dma_window){ 0, top };
+		return 0;
+	}
 	s->window = s->p.iova_window;
 	if (s->window.start == 0 && s->window.last == 0)
 		s->window = (struct sgt_dma_window){ UINT64_C(1) << 20, top };
@@ -142,7 +119,7 @@ static int s_make_space(struct sgt_simiommu *s)
 	err = sgt_iova_new(&ip, &s->iova);
 	if (err || s->p.mode != SGT_SIMIOMMU_BOUNCE)
 		return err;
-	s->pool = s->alloc.alloc(s->alloc.ctx, (size_t)len);
+	s->pool = s->alloc.alloc(s->alloc.ctx, (size_t)len, SGT_MAY_SLEEP);
 	if (!s->pool)
 		return -SGT_ENOMEM;
 	memset(s->pool, 0, (size_t)len);
@@ -173,16 +150,14 @@ int sgt_simiommu_new(const struct sgt_simiommu_params *params, struct sgt_simiom
 	a = params->alloc ? params->alloc : sgt_platform_allocator();
 	if (!a || !a->alloc || !a->free)
 		return -SGT_EINVAL;
-	s = a->alloc(a->ctx, sizeof(*s));
+	s = a->alloc(a->ctx, sizeof(*s), SGT_MAY_SLEEP);
 	if (!s)
 		return -SGT_ENOMEM;
 	memset(s, 0, sizeof(*s));
 	s->p = *params;
 	s->alloc = *a;
 	s->mask = params->device.dma_mask ? params->device.dma_mask : UINT64_MAX;
-	s->dev = (struct sgt_device){
-		.ops = &s_ops, .impl = s, .params = params->device, .name = "simiommu"
-	};
+	s->dev = (struct sgt_device){ .ops = &s_ops, .impl = s, .params = params->device };
 	if (pthread_mutex_init(&s->lock, NULL)) {
 		a->free(a->ctx, s, sizeof(*s));
 		return -SGT_ENOMEM;
@@ -190,6 +165,8 @@ int sgt_simiommu_new(const struct sgt_simiommu_params *params, struct sgt_simiom
 	err = s_window(s);
 	if (!err)
 		err = s_make_space(s);
+	if (!err)
+		err = sgt_device_init(&s->dev, &s_ops, s, &params->device, "simiommu");
 	if (err) {
 		s_destroy(s);
 		return err;
@@ -198,42 +175,31 @@ int sgt_simiommu_new(const struct sgt_simiommu_params *params, struct sgt_simiom
 	return 0;
 }
 
-static void s_free_maps(struct sgt_simiommu *s, struct sgt_avl_node *n, uint64_t *leaks)
-{
-	struct sim_map *m;
-
-	if (!n)
-		return;
-	s_free_maps(s, n->left, leaks);
-	s_free_maps(s, n->right, leaks);
-	m = sgt_avl_entry(n, struct sim_map, node);
-	sim_report(s, SGT_REPORT_LEAK_AT_TEARDOWN,
-		   "table %#llx still mapped (%u entries, first DMA address %#llx)",
-		   (unsigned long long)n->key, m->num_cpu_ents,
-		   (unsigned long long)(m->num_cpu_ents ? m->segs[0].dma : 0));
-	(*leaks)++;
-	sim_release_map(s, m);
-}
-
 uint64_t sgt_simiommu_free(struct sgt_simiommu *s)
 {
 	uint64_t leaks = 0;
 
 	if (!s)
 		return 0;
-	s_free_maps(s, s->maps, &leaks);
-	s->maps = NULL;
+	/* The core's debug layer names every live mapping first, while it is still there. */
+	(void)sgt_device_cleanup(&s->dev);
+	while (s->maps) {
+		sim_release_map(s, s->maps);
+		leaks++;
+	}
 	s_destroy(s);
 	return leaks;
 }
 
 struct sgt_device *sgt_simiommu_device(struct sgt_simiommu *s)
 {
-	return &s->dev;
+	return s ? &s->dev : NULL;
 }
 
 void sgt_simiommu_set_inject(struct sgt_simiommu *s, const struct sgt_simiommu_inject *inj)
 {
+	if (!s)
+		return;
 	pthread_mutex_lock(&s->lock);
 	s->inj = inj ? *inj : (struct sgt_simiommu_inject){ 0 };
 	s->maps_since_inject = 0;
@@ -241,47 +207,46 @@ void sgt_simiommu_set_inject(struct sgt_simiommu *s, const struct sgt_simiommu_i
 	pthread_mutex_unlock(&s->lock);
 }
 
+/* The counters are read under the device lock: other threads may be mapping. */
+static uint64_t s_locked_read(const struct sgt_simiommu *s, const uint64_t *field)
+{
+	struct sgt_simiommu *w = (struct sgt_simiommu *)(uintptr_t)s;
+	uint64_t v;
+
+	pthread_mutex_lock(&w->lock);
+	v = *field;
+	pthread_mutex_unlock(&w->lock);
+	return v;
+}
+
 uint64_t sgt_simiommu_num_faults(const struct sgt_simiommu *s)
 {
-	return s->num_faults;
+	return s ? s_locked_read(s, &s->num_faults) : 0;
 }
 
 int sgt_simiommu_fault_at(const struct sgt_simiommu *s, uint64_t index,
 			  struct sgt_simiommu_fault *out)
 {
-	if (index >= s->num_faults || index >= SIM_KEEP || !out)
+	if (!s || !out)
+		return -SGT_EINVAL;
+	if (index >= sgt_simiommu_num_faults(s) || index >= SIM_KEEP)
 		return -SGT_ERANGE;
 	*out = s->faults[index];
 	return 0;
 }
 
-uint64_t sgt_simiommu_report_count(const struct sgt_simiommu *s, enum sgt_simiommu_report_kind kind)
+void sgt_simiommu_clear_faults(struct sgt_simiommu *s)
 {
-	return (unsigned)kind < SGT_REPORT_NUM_KINDS ? s->report_count[kind] : 0;
-}
-
-uint64_t sgt_simiommu_num_reports(const struct sgt_simiommu *s)
-{
-	return s->num_reports;
-}
-
-const char *sgt_simiommu_report_msg(const struct sgt_simiommu *s, uint64_t index)
-{
-	return index < s->num_reports && index < SIM_KEEP ? s->report_msg[index] : NULL;
-}
-
-void sgt_simiommu_clear_reports(struct sgt_simiommu *s)
-{
+	if (!s)
+		return;
 	pthread_mutex_lock(&s->lock);
-	memset(s->report_count, 0, sizeof(s->report_count));
-	s->num_reports = 0;
 	s->num_faults = 0;
 	pthread_mutex_unlock(&s->lock);
 }
 
 uint64_t sgt_simiommu_live_mappings(const struct sgt_simiommu *s)
 {
-	return s->live;
+	return s ? s_locked_read(s, &s->live) : 0;
 }
 
 /* ---- the device's own accesses ---- */
@@ -330,12 +295,13 @@ static uint8_t *s_target(struct sgt_simiommu *s, uint64_t addr, uint64_t *out_pf
 
 static int s_access(struct sgt_simiommu *s, uint64_t addr, uint8_t *buf, size_t len, bool write)
 {
-	uint64_t ps = UINT64_C(1) << sim_shift(s), pfn;
+	uint64_t ps, pfn;
 	size_t done = 0, n;
 	int err;
 
 	if (!s || (!buf && len))
 		return -SGT_EINVAL;
+	ps = UINT64_C(1) << sim_shift(s);
 	if (len == 0)
 		return 0;
 	pthread_mutex_lock(&s->lock);
@@ -374,35 +340,42 @@ int sgt_simiommu_dma_write(struct sgt_simiommu *s, uint64_t addr, const void *bu
 	return s_access(s, addr, (uint8_t *)(uintptr_t)buf, len, true);
 }
 
-/* IOVA ranges the live mappings hold: one per mapping (iommu) or one per entry (bounce). */
-static uint64_t s_ranges_held(const struct sgt_simiommu *s, const struct sgt_avl_node *n)
+/* IOVA ranges the live mappings hold (one per mapping, or one per entry in bounce mode). */
+static int s_count_maps(const struct sgt_simiommu *s, uint64_t *out_maps, uint64_t *out_ranges)
 {
-	const struct sim_map *m;
+	const struct sim_map *m, *prev = NULL;
 
-	if (!n)
-		return 0;
-	m = (const struct sim_map *)(const void *)((const char *)n - offsetof(struct sim_map, node));
-	return s_ranges_held(s, n->left) + s_ranges_held(s, n->right) +
-	       (s->p.mode == SGT_SIMIOMMU_BOUNCE ? m->num_cpu_ents : 1);
+	*out_maps = *out_ranges = 0;
+	for (m = s->maps; m; prev = m, m = m->next) {
+		if (m->prev != prev || *out_maps > s->live)
+			return -SGT_EINVAL; /* broken links, or a cycle */
+		(*out_maps)++;
+		*out_ranges += s->p.mode == SGT_SIMIOMMU_BOUNCE ? m->num_cpu_ents : 1;
+	}
+	return 0;
 }
 
 int sgt_simiommu_check(struct sgt_simiommu *s, const char **out_why)
 {
 	struct sgt_iova_stats st = { 0 };
+	uint64_t maps, ranges;
 	const char *why = NULL;
 
-	pthread_mutex_lock(&s->lock);
-	if (s->iova) {
-		if (sgt_iova_check(s->iova, &why) == 0) {
-			sgt_iova_get_stats(s->iova, &st);
-			if (st.live_ranges != s_ranges_held(s, s->maps))
-				why = "IOVA ranges in use differ from those of the live mappings";
-		}
+	if (!s) {
+		if (out_why)
+			*out_why = "no device";
+		return -SGT_EINVAL;
 	}
-	if (!why && sgt_avl_check(s->maps) < 0)
-		why = "mapping tree broken";
-	else if (!why && (uint64_t)sgt_avl_check(s->maps) != s->live)
-		why = "live mapping count differs from the mapping tree";
+	pthread_mutex_lock(&s->lock);
+	if (s_count_maps(s, &maps, &ranges))
+		why = "mapping list broken";
+	else if (maps != s->live)
+		why = "live mapping count differs from the mapping list";
+	else if (s->iova && sgt_iova_check(s->iova, &why) == 0) {
+		sgt_iova_get_stats(s->iova, &st);
+		if (st.live_ranges != ranges)
+			why = "IOVA ranges in use differ from those of the live mappings";
+	}
 	pthread_mutex_unlock(&s->lock);
 	if (out_why)
 		*out_why = why;

@@ -6,10 +6,8 @@
 
 #include "sgt/iova.h"
 #include "sgt/simiommu.h"
-#include "sgt_avl.h"
 
-#define SIM_KEEP 256 /* faults and reports kept with their messages */
-#define SIM_HISTORY 64 /* recently unmapped tables, to tell a double unmap */
+#define SIM_KEEP 256 /* faults kept with their messages */
 #define SIM_PT_BITS 9
 #define SIM_PT_LEVELS 4
 #define SIM_PT_FANOUT (1u << SIM_PT_BITS)
@@ -35,9 +33,13 @@ struct sim_seg {
 	uint64_t span; /* bytes of DMA address space it occupies (padded / slot) */
 };
 
-/* A live mapping, keyed by the table's first chunk (see s_key()); a table maps once at a time. */
+/*
+ * A live mapping: the backend state that map_sg hands the core (``dma_priv``) and gets back on
+ * unmap and sync, and a link in the device's list of live mappings (for teardown and the check).
+ */
 struct sim_map {
-	struct sgt_avl_node node;
+	struct sim_map *prev;
+	struct sim_map *next;
 	enum sgt_dma_dir dir;
 	uint32_t num_cpu_ents;
 	uint32_t num_dma_ents;
@@ -56,16 +58,12 @@ struct sgt_simiommu {
 	struct sgt_dma_window window; /* iommu: usable IOVA window; bounce: the pool */
 	uint8_t *pool; /* bounce: the pool's bytes */
 	void *pt_root;
-	struct sgt_avl_node *maps;
+	enum sgt_alloc_ctx actx; /* the running map's context, for the page-table nodes it adds */
+	struct sim_map *maps;
 	uint64_t live;
-	uintptr_t history[SIM_HISTORY];
-	uint32_t history_next;
 	struct sgt_simiommu_inject inj;
 	uint64_t maps_since_inject;
 	uint64_t rng;
-	uint64_t report_count[SGT_REPORT_NUM_KINDS];
-	uint64_t num_reports;
-	char report_msg[SIM_KEEP][160];
 	uint64_t num_faults;
 	struct sgt_simiommu_fault faults[SIM_KEEP];
 };
@@ -76,21 +74,20 @@ struct sim_pte *sim_pt_lookup(struct sgt_simiommu *s, uint64_t page);
 void sim_pt_free(struct sgt_simiommu *s);
 uint64_t sim_pt_max_page(void);
 
-/* reports and faults (sim_core.c) */
-void sim_report(struct sgt_simiommu *s, enum sgt_simiommu_report_kind kind, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+/* faults (sim_core.c) */
 void sim_fault(struct sgt_simiommu *s, uint64_t addr, uint64_t len,
 	       enum sgt_simiommu_fault_kind kind);
 
 /* the ops (sim_map.c) */
 int sim_map_sg(struct sgt_device *dev, struct sgt_sg_table *sgt, enum sgt_dma_dir dir,
-	       unsigned long attrs, uint32_t *out_num_dma_ents);
-int sim_unmap_sg(struct sgt_device *dev, const struct sgt_sg_table *sgt, uint32_t num_cpu_ents,
-		 enum sgt_dma_dir dir, unsigned long attrs);
-int sim_sync_for_cpu(struct sgt_device *dev, const struct sgt_sg_table *sgt, uint32_t num_cpu_ents,
+	       unsigned long attrs, void **out_priv, uint32_t *out_num_dma_ents,
+	       enum sgt_alloc_ctx actx);
+void sim_unmap_sg(struct sgt_device *dev, struct sgt_sg_table *sgt, void *priv,
+		  enum sgt_dma_dir dir, unsigned long attrs);
+int sim_sync_for_cpu(struct sgt_device *dev, const struct sgt_sg_table *sgt, void *priv,
 		     enum sgt_dma_dir dir);
-int sim_sync_for_device(struct sgt_device *dev, const struct sgt_sg_table *sgt,
-			uint32_t num_cpu_ents, enum sgt_dma_dir dir);
+int sim_sync_for_device(struct sgt_device *dev, const struct sgt_sg_table *sgt, void *priv,
+			enum sgt_dma_dir dir);
 void sim_release_map(struct sgt_simiommu *s, struct sim_map *m);
 
 static inline struct sgt_simiommu *sim_of(struct sgt_device *dev)

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
- * map_sg, unmap_sg and the syncs of the simulated IOMMU, for its three modes, with the DMA-API
- * debug checks. Every op validates everything before it changes anything, so a refused call
- * leaves the table and the device as they were.
+ * map_sg, unmap_sg and the syncs of the simulated IOMMU, for its three modes. The map validates
+ * everything before it changes anything, so a refused map leaves the table and the device as
+ * they were; the unmap cannot fail. Misuse of the DMA API is the core's to catch (its debug
+ * layer); the simulator checks only what the device itself imposes (its constraints, which it
+ * guarantees) and records what only a device can see (faults, bounce copies that failed).
  */
 #include <string.h>
 
@@ -78,11 +80,18 @@ static void s_iova_put(struct sgt_iova *iova, uint64_t addr, uint64_t len)
 
 /* ---- bounce copies ---- */
 
-static int s_bounce_copy(struct sgt_simiommu *s, const struct sim_seg *g, bool to_bounce)
+/*
+ * Copy one entry between its CPU pages and its bounce slot. A CPU page the memory domain cannot
+ * reach fails the copy with -SGT_EFAULT, or, with @best_effort (an unmap, which cannot fail), is
+ * recorded as a fault and skipped so the rest still arrives.
+ */
+static int s_bounce_copy(struct sgt_simiommu *s, const struct sim_seg *g, bool to_bounce,
+			 bool best_effort)
 {
 	const struct sgt_memory *mem = s->p.mem;
 	uint64_t ps = UINT64_C(1) << mem->page_shift, done = 0;
 	uint8_t *slot = s->pool + (g->dma - s->window.start);
+	int err = 0;
 
 	while (done < g->len) {
 		uint64_t abs = g->cpu_off + done;
@@ -90,8 +99,14 @@ static int s_bounce_copy(struct sgt_simiommu *s, const struct sim_seg *g, bool t
 		uint64_t n = ps - off < g->len - done ? ps - off : g->len - done;
 		uint8_t *page = mem->map_page(mem->ctx, pfn);
 
-		if (!page)
+		if (!page && !best_effort)
 			return -SGT_EFAULT;
+		if (!page) {
+			sim_fault(s, (pfn << mem->page_shift) + off, n, SGT_FAULT_CPU_UNREACHABLE);
+			err = -SGT_EFAULT;
+			done += n;
+			continue;
+		}
 		if (to_bounce)
 			memcpy(slot + done, page + off, (size_t)n);
 		else
@@ -100,17 +115,19 @@ static int s_bounce_copy(struct sgt_simiommu *s, const struct sim_seg *g, bool t
 			mem->unmap_page(mem->ctx, pfn, page);
 		done += n;
 	}
-	return 0;
+	return err;
 }
 
-static int s_bounce_all(struct sgt_simiommu *s, const struct sim_map *m, uint32_t num,
-			bool to_bounce)
+static int s_bounce_all(struct sgt_simiommu *s, const struct sim_map *m, bool to_bounce,
+			bool best_effort)
 {
 	uint32_t i;
-	int err = 0;
+	int err = 0, e;
 
-	for (i = 0; i < num && !err; i++)
-		err = s_bounce_copy(s, &m->segs[i], to_bounce);
+	for (i = 0; i < m->num_cpu_ents && (!err || best_effort); i++) {
+		e = s_bounce_copy(s, &m->segs[i], to_bounce, best_effort);
+		err = err ? err : e;
+	}
 	return err;
 }
 
@@ -137,61 +154,52 @@ static void s_release_segs(struct sgt_simiommu *s, struct sim_map *m, uint32_t n
 		s_iova_put(s->iova, m->iova, m->iova_len);
 }
 
-void sim_release_map(struct sgt_simiommu *s, struct sim_map *m)
+static size_t s_map_size(uint32_t num_cpu_ents)
 {
-	s_release_segs(s, m, m->num_cpu_ents);
-	s->alloc.free(s->alloc.ctx, m,
-		      sizeof(*m) + (size_t)m->num_cpu_ents * sizeof(struct sim_seg));
+	return sizeof(struct sim_map) + (size_t)num_cpu_ents * sizeof(struct sim_seg);
 }
 
-/* ---- checks every mode shares ---- */
+/* Take a live mapping off the device's list, revoke its access, free it. */
+void sim_release_map(struct sgt_simiommu *s, struct sim_map *m)
+{
+	if (m->prev)
+		m->prev->next = m->next;
+	else
+		s->maps = m->next;
+	if (m->next)
+		m->next->prev = m->prev;
+	s->live--;
+	s_release_segs(s, m, m->num_cpu_ents);
+	s->alloc.free(s->alloc.ctx, m, s_map_size(m->num_cpu_ents));
+}
 
-/* After a backend laid the DMA segments out: anything the device cannot take is reported. */
-static int s_check_result(struct sgt_simiommu *s, const struct sgt_sg_table *sgt)
+/* ---- the device's constraints, which the simulator guarantees by refusing ---- */
+
+/* After the layout: a mapping the device cannot take (too many or misaligned segments). */
+static int s_check_result(struct sgt_simiommu *s, const struct sgt_sg_table *sgt, uint32_t n)
 {
 	const struct sgt_device_params *p = &s->dev.params;
 	const struct sgt_entry *e;
 	struct sgt_pos pos;
 	uint32_t i;
 
-	if (p->max_segments && sgt->num_dma_ents > p->max_segments) {
-		sim_report(s, SGT_REPORT_TOO_MANY_SEGMENTS, "%u DMA segments, the device takes %u",
-			   sgt->num_dma_ents, p->max_segments);
+	if (p->max_segments && n > p->max_segments)
 		return -SGT_EINVAL;
-	}
-	for (i = 0, e = sgt_sg_first(sgt, &pos); e && i < sgt->num_dma_ents;
-	     i++, e = sgt_sg_next(&pos)) {
-		if (p->alignment && (e->dma_addr & (p->alignment - 1))) {
-			sim_report(s, SGT_REPORT_SEGMENT_MISALIGNED,
-				   "DMA segment %u at %#llx, the device needs %u-byte alignment", i,
-				   (unsigned long long)e->dma_addr, p->alignment);
+	if (!p->alignment || s->p.mode == SGT_SIMIOMMU_BOUNCE) /* slots are aligned by design */
+		return 0;
+	for (i = 0, e = sgt_sg_first(sgt, &pos); e && i < n; i++, e = sgt_sg_next(&pos)) {
+		if (e->dma_addr & (p->alignment - 1))
 			return -SGT_EINVAL;
-		}
 	}
 	return 0;
 }
 
-static int s_check_entry(struct sgt_simiommu *s, uint32_t i, const struct sgt_entry *e)
-{
-	if (e->len > s_max_seg(s)) {
-		sim_report(s, SGT_REPORT_SEGMENT_TOO_LONG,
-			   "entry %u is %u bytes, the device's maximum segment is %llu", i, e->len,
-			   (unsigned long long)s_max_seg(s));
-		return -SGT_EINVAL;
-	}
-	return 0;
-}
-
-static int s_crosses(struct sgt_simiommu *s, uint32_t i, uint64_t start, uint64_t span)
+/* Would a span of @span bytes at @start cross the segment boundary? */
+static int s_crosses(struct sgt_simiommu *s, uint64_t start, uint64_t span)
 {
 	uint64_t b = s_boundary(s);
 
-	if ((start & ~b) == ((start + span - 1) & ~b))
-		return 0;
-	sim_report(s, SGT_REPORT_SEGMENT_CROSSES_BOUNDARY,
-		   "entry %u needs %llu bytes at %#llx, across the device's %#llx boundary", i,
-		   (unsigned long long)span, (unsigned long long)start, (unsigned long long)b);
-	return -SGT_EINVAL;
+	return (start & ~b) == ((start + span - 1) & ~b) ? 0 : -SGT_EINVAL;
 }
 
 /* ---- iommu mode ---- */
@@ -206,8 +214,8 @@ static int s_iommu_layout(struct sgt_simiommu *s, struct sim_map *m, uint64_t *o
 		struct sim_seg *g = &m->segs[i];
 
 		g->span = (g->cpu_off + g->len + ps - 1) & ~(ps - 1);
-		if (g->span - 1 > b)
-			return s_crosses(s, i, 0, g->span);
+		if (g->len > s_max_seg(s) || g->span - 1 > b)
+			return -SGT_EINVAL; /* one entry, one segment: it cannot fit the device */
 		/* Pad to the next boundary rather than let this segment cross it. */
 		pad = (b - len + 1) & b;
 		if (i && pad && pad < g->span) {
@@ -298,7 +306,7 @@ static int s_map_direct(struct sgt_simiommu *s, struct sim_map *m, struct sgt_sg
 		g->span = g->len;
 		if (g->dma + (g->len - 1) > s->mask)
 			return -SGT_ERANGE; /* the device cannot reach this memory */
-		err = s_crosses(s, i, g->dma, g->len);
+		err = g->len > s_max_seg(s) ? -SGT_EINVAL : s_crosses(s, g->dma, g->len);
 		if (!err)
 			err = sim_pt_prepare(s, g->dma >> shift, s_pages(g->dma, g->len, shift));
 	}
@@ -330,7 +338,8 @@ static int s_bounce_slot(struct sgt_simiommu *s, struct sim_map *m, uint32_t i)
 
 	while (span < granules)
 		span <<= 1;
-	err = s_crosses(s, i, 0, span << shift); /* a slot is aligned to its own size */
+	/* a slot is aligned to its own size */
+	err = g->len > s_max_seg(s) ? -SGT_EINVAL : s_crosses(s, 0, span << shift);
 	if (!err)
 		err = sgt_iova_alloc(s->iova, need, s->mask, &g->dma);
 	if (err)
@@ -357,7 +366,7 @@ static int s_map_bounce(struct sgt_simiommu *s, struct sim_map *m, struct sgt_sg
 		err = s_bounce_slot(s, m, i);
 	/* swiotlb copies on map in every direction, so stale pool bytes never leak out. */
 	if (!err)
-		err = s_bounce_all(s, m, m->num_cpu_ents, true);
+		err = s_bounce_all(s, m, true, false);
 	if (err) {
 		s_release_segs(s, m, err == -SGT_EFAULT ? m->num_cpu_ents : i - 1);
 		return err;
@@ -374,21 +383,11 @@ static int s_map_bounce(struct sgt_simiommu *s, struct sim_map *m, struct sgt_sg
 
 /* ---- the ops ---- */
 
-/*
- * A mapping's identity: the table's first chunk. Not the table's own address, because a handle
- * transition moves the table struct (sgt_table_map() moves it into the mapping handle), while
- * its chunks never move.
- */
-static uintptr_t s_key(const struct sgt_sg_table *sgt)
-{
-	return (uintptr_t)sgt->head;
-}
-
 static struct sim_map *s_new_map(struct sgt_simiommu *s, const struct sgt_sg_table *sgt,
 				 enum sgt_dma_dir dir)
 {
-	size_t len = sizeof(struct sim_map) + (size_t)sgt->num_cpu_ents * sizeof(struct sim_seg);
-	struct sim_map *m = s->alloc.alloc(s->alloc.ctx, len);
+	size_t len = s_map_size(sgt->num_cpu_ents);
+	struct sim_map *m = s->alloc.alloc(s->alloc.ctx, len, s->actx);
 	const struct sgt_entry *e;
 	struct sgt_pos pos;
 	uint32_t i;
@@ -396,69 +395,56 @@ static struct sim_map *s_new_map(struct sgt_simiommu *s, const struct sgt_sg_tab
 	if (!m)
 		return NULL;
 	memset(m, 0, len);
-	m->node.key = s_key(sgt);
 	m->dir = dir;
 	m->num_cpu_ents = sgt->num_cpu_ents;
-	for (i = 0, e = sgt_sg_first(sgt, &pos); e; i++, e = sgt_sg_next(&pos))
+	for (i = 0, e = sgt_sg_first(sgt, &pos); e && i < m->num_cpu_ents;
+	     i++, e = sgt_sg_next(&pos))
 		m->segs[i] =
 			(struct sim_seg){ .cpu_pfn = e->pfn, .cpu_off = e->offset, .len = e->len };
 	return m;
 }
 
-static void s_history_forget(struct sgt_simiommu *s, uintptr_t key)
-{
-	uint32_t i;
-
-	for (i = 0; i < SIM_HISTORY; i++) {
-		if (s->history[i] == key)
-			s->history[i] = 0;
-	}
-}
-
-static bool s_history_has(const struct sgt_simiommu *s, uintptr_t key)
-{
-	uint32_t i;
-
-	/* Empty history slots are 0, and so is the key of a table without chunks (never mapped). */
-	if (!key)
-		return false;
-
-	for (i = 0; i < SIM_HISTORY; i++) {
-		if (s->history[i] == key)
-			return true;
-	}
-	return false;
-}
-
 static int s_map_checks(struct sgt_simiommu *s, const struct sgt_sg_table *sgt)
 {
-	const struct sgt_entry *e;
-	struct sgt_pos pos;
-	uint32_t i;
-	int err = 0;
-
 	/* The device reaches CPU pages through its own domain: the page sizes must agree. */
 	if (s->p.mem->page_shift != sgt->mem->page_shift)
 		return -SGT_EINVAL;
-	if (sgt_avl_find(s->maps, s_key(sgt)))
-		return -SGT_EBUSY;
 	if (s->p.max_mappings && s->live >= s->p.max_mappings)
 		return -SGT_ENOSPC;
-	for (i = 0, e = sgt_sg_first(sgt, &pos); e && !err; i++, e = sgt_sg_next(&pos))
-		err = s_check_entry(s, i, e);
-	if (!err && s->p.mode != SGT_SIMIOMMU_IOMMU && s->dev.params.max_segments &&
-	    sgt->num_cpu_ents > s->dev.params.max_segments) {
-		sim_report(s, SGT_REPORT_TOO_MANY_SEGMENTS, "%u entries, the device takes %u",
-			   sgt->num_cpu_ents, s->dev.params.max_segments);
-		err = -SGT_EINVAL;
+	/* Without merging, every entry is a segment: too many cannot be laid out. */
+	if (s->p.mode != SGT_SIMIOMMU_IOMMU && s->dev.params.max_segments &&
+	    sgt->num_cpu_ents > s->dev.params.max_segments)
+		return -SGT_EINVAL;
+	return s_inject_fail(s) ? -SGT_ENOMEM : 0;
+}
+
+static int s_map_mode(struct sgt_simiommu *s, struct sim_map *m, struct sgt_sg_table *sgt,
+		      uint32_t *out_n)
+{
+	switch (s->p.mode) {
+	case SGT_SIMIOMMU_DIRECT:
+		return s_map_direct(s, m, sgt, out_n);
+	case SGT_SIMIOMMU_BOUNCE:
+		return s_map_bounce(s, m, sgt, out_n);
+	case SGT_SIMIOMMU_IOMMU:
+	default:
+		return s_map_iommu(s, m, sgt, out_n);
 	}
-	if (!err && s_inject_fail(s))
-		err = -SGT_ENOMEM;
-	return err;
+}
+
+static void s_clear_dma_fields(struct sgt_sg_table *sgt, uint32_t n)
+{
+	struct sgt_entry *e;
+	struct sgt_pos pos;
+	uint32_t i;
+
+	for (i = 0, e = (struct sgt_entry *)(uintptr_t)sgt_sg_first(sgt, &pos); e && i < n;
+	     i++, e = (struct sgt_entry *)(uintptr_t)sgt_sg_next(&pos))
+		e->dma_addr = e->dma_len = 0;
 }
 
 static int s_map_locked(struct sgt_simiommu *s, struct sgt_sg_table *sgt, enum sgt_dma_dir dir,
-			uint32_t *out_n)
+			struct sim_map **out_m, uint32_t *out_n)
 {
 	struct sim_map *m;
 	int err = s_map_checks(s, sgt);
@@ -468,150 +454,94 @@ static int s_map_locked(struct sgt_simiommu *s, struct sgt_sg_table *sgt, enum s
 	m = s_new_map(s, sgt, dir);
 	if (!m)
 		return -SGT_ENOMEM;
-	switch (s->p.mode) {
-	case SGT_SIMIOMMU_DIRECT:
-		err = s_map_direct(s, m, sgt, out_n);
-		break;
-	case SGT_SIMIOMMU_BOUNCE:
-		err = s_map_bounce(s, m, sgt, out_n);
-		break;
-	case SGT_SIMIOMMU_IOMMU:
-	default:
-		err = s_map_iommu(s, m, sgt, out_n);
-		break;
-	}
+	err = s_map_mode(s, m, sgt, out_n);
 	if (!err) {
-		sgt->num_dma_ents = *out_n;
-		err = s_check_result(s, sgt);
-		sgt->num_dma_ents = 0; /* the core sets it when it accepts the mapping */
-		if (err)
+		err = s_check_result(s, sgt, *out_n);
+		if (err) {
 			s_release_segs(s, m, m->num_cpu_ents);
+			s_clear_dma_fields(sgt, *out_n);
+		}
 	}
 	if (err) {
-		s->alloc.free(s->alloc.ctx, m,
-			      sizeof(*m) + (size_t)m->num_cpu_ents * sizeof(struct sim_seg));
+		s->alloc.free(s->alloc.ctx, m, s_map_size(m->num_cpu_ents));
 		return err;
 	}
 	m->num_dma_ents = *out_n;
-	s->maps = sgt_avl_insert(s->maps, &m->node);
+	m->next = s->maps;
+	if (s->maps)
+		s->maps->prev = m;
+	s->maps = m;
 	s->live++;
-	s_history_forget(s, s_key(sgt));
+	*out_m = m;
 	return 0;
 }
 
 int sim_map_sg(struct sgt_device *dev, struct sgt_sg_table *sgt, enum sgt_dma_dir dir,
-	       unsigned long attrs, uint32_t *out_num_dma_ents)
+	       unsigned long attrs, void **out_priv, uint32_t *out_num_dma_ents,
+	       enum sgt_alloc_ctx actx)
 {
 	struct sgt_simiommu *s = sim_of(dev);
+	struct sim_map *m = NULL;
 	int err;
 
 	(void)attrs;
 	pthread_mutex_lock(&s->lock);
-	err = s_map_locked(s, sgt, dir, out_num_dma_ents);
+	s->actx = actx;
+	err = s_map_locked(s, sgt, dir, &m, out_num_dma_ents);
+	s->actx = SGT_MAY_SLEEP;
 	pthread_mutex_unlock(&s->lock);
+	if (!err)
+		*out_priv = m;
 	return err;
 }
 
-/* The live mapping of @sgt, or NULL after reporting why there is none. */
-static struct sim_map *s_find(struct sgt_simiommu *s, const struct sgt_sg_table *sgt, bool unmap)
-{
-	struct sgt_avl_node *n = sgt_avl_find(s->maps, s_key(sgt));
-
-	if (n)
-		return sgt_avl_entry(n, struct sim_map, node);
-	if (!unmap)
-		sim_report(s, SGT_REPORT_SYNC_NOT_MAPPED, "table %p is not mapped",
-			   (const void *)sgt);
-	else if (s_history_has(s, s_key(sgt)))
-		sim_report(s, SGT_REPORT_DOUBLE_UNMAP, "table %p was already unmapped",
-			   (const void *)sgt);
-	else
-		sim_report(s, SGT_REPORT_UNMAP_NOT_MAPPED, "table %p was never mapped",
-			   (const void *)sgt);
-	return NULL;
-}
-
-static int s_unmap_checks(struct sgt_simiommu *s, const struct sim_map *m, uint32_t nents,
-			  enum sgt_dma_dir dir)
-{
-	if (dir != m->dir) {
-		sim_report(s, SGT_REPORT_UNMAP_WRONG_DIR,
-			   "mapped with direction %d, unmapped with %d", m->dir, dir);
-		return -SGT_EINVAL;
-	}
-	if (nents != m->num_cpu_ents && nents == m->num_dma_ents) {
-		sim_report(s, SGT_REPORT_UNMAP_MAPPED_NENTS,
-			   "unmap with %u, the mapped count; dma_unmap_sg() takes the original %u",
-			   nents, m->num_cpu_ents);
-		return -SGT_EINVAL;
-	}
-	if (nents != m->num_cpu_ents) {
-		sim_report(s, SGT_REPORT_UNMAP_WRONG_NENTS, "mapped %u entries, unmap with %u",
-			   m->num_cpu_ents, nents);
-		return -SGT_EINVAL;
-	}
-	return 0;
-}
-
-int sim_unmap_sg(struct sgt_device *dev, const struct sgt_sg_table *sgt, uint32_t num_cpu_ents,
-		 enum sgt_dma_dir dir, unsigned long attrs)
+void sim_unmap_sg(struct sgt_device *dev, struct sgt_sg_table *sgt, void *priv,
+		  enum sgt_dma_dir dir, unsigned long attrs)
 {
 	struct sgt_simiommu *s = sim_of(dev);
-	struct sim_map *m;
-	struct sgt_avl_node *gone;
-	int err = -SGT_EINVAL;
+	struct sim_map *m = priv;
 
+	(void)sgt;
+	(void)dir; /* the core passes the map's; the mapping keeps its own anyway */
 	(void)attrs;
 	pthread_mutex_lock(&s->lock);
-	m = s_find(s, sgt, true);
-	if (m)
-		err = s_unmap_checks(s, m, num_cpu_ents, dir);
-	if (!err && s->p.mode == SGT_SIMIOMMU_BOUNCE && s_device_writes(dir))
-		err = s_bounce_all(s, m, m->num_cpu_ents, false);
-	if (!err) {
-		s->maps = sgt_avl_remove(s->maps, m->node.key, &gone);
-		sim_release_map(s, m);
-		s->live--;
-		s->history[s->history_next++ % SIM_HISTORY] = s_key(sgt);
-	}
+	/* Copy back what can be copied; a page that cannot is a recorded fault, not a refusal. */
+	if (s->p.mode == SGT_SIMIOMMU_BOUNCE && s_device_writes(m->dir))
+		(void)s_bounce_all(s, m, false, true);
+	sim_release_map(s, m);
 	pthread_mutex_unlock(&s->lock);
-	return err;
 }
 
-static int s_sync(struct sgt_device *dev, const struct sgt_sg_table *sgt, uint32_t nents,
-		  enum sgt_dma_dir dir, bool for_cpu)
+static int s_sync(struct sgt_device *dev, void *priv, bool for_cpu)
 {
 	struct sgt_simiommu *s = sim_of(dev);
-	struct sim_map *m;
-	int err = -SGT_EINVAL;
+	struct sim_map *m = priv;
+	int err = 0;
 
+	/* A mapping the simulator did not make has no bounce slots it knows of. */
+	if (!m)
+		return -SGT_EOPNOTSUPP;
 	pthread_mutex_lock(&s->lock);
-	m = s_find(s, sgt, false);
-	if (m && dir != m->dir) {
-		sim_report(s, SGT_REPORT_SYNC_WRONG_DIR, "mapped with direction %d, synced with %d",
-			   m->dir, dir);
-	} else if (m && nents > m->num_cpu_ents) {
-		sim_report(s, SGT_REPORT_SYNC_BEYOND_RANGE, "sync of %u entries, %u were mapped",
-			   nents, m->num_cpu_ents);
-	} else if (m) {
-		err = 0;
-		if (s->p.mode == SGT_SIMIOMMU_BOUNCE && for_cpu && s_device_writes(dir))
-			err = s_bounce_all(s, m, nents, false);
-		else if (s->p.mode == SGT_SIMIOMMU_BOUNCE && !for_cpu && s_device_reads(dir))
-			err = s_bounce_all(s, m, nents, true);
-	}
+	if (s->p.mode == SGT_SIMIOMMU_BOUNCE && for_cpu && s_device_writes(m->dir))
+		err = s_bounce_all(s, m, false, false);
+	else if (s->p.mode == SGT_SIMIOMMU_BOUNCE && !for_cpu && s_device_reads(m->dir))
+		err = s_bounce_all(s, m, true, false);
 	pthread_mutex_unlock(&s->lock);
 	return err;
 }
 
-int sim_sync_for_cpu(struct sgt_device *dev, const struct sgt_sg_table *sgt, uint32_t nents,
+int sim_sync_for_cpu(struct sgt_device *dev, const struct sgt_sg_table *sgt, void *priv,
 		     enum sgt_dma_dir dir)
 {
-	return s_sync(dev, sgt, nents, dir, true);
+	(void)sgt;
+	(void)dir;
+	return s_sync(dev, priv, true);
 }
 
-int sim_sync_for_device(struct sgt_device *dev, const struct sgt_sg_table *sgt, uint32_t nents,
+int sim_sync_for_device(struct sgt_device *dev, const struct sgt_sg_table *sgt, void *priv,
 			enum sgt_dma_dir dir)
 {
-	return s_sync(dev, sgt, nents, dir, false);
+	(void)sgt;
+	(void)dir;
+	return s_sync(dev, priv, false);
 }

@@ -26,7 +26,7 @@ static size_t s_node_size(int level)
 
 static void *s_zalloc(struct sgt_simiommu *s, size_t len)
 {
-	uint8_t *p = s->alloc.alloc(s->alloc.ctx, len);
+	uint8_t *p = s->alloc.alloc(s->alloc.ctx, len, s->actx);
 	size_t i;
 
 	for (i = 0; p && i < len; i++)

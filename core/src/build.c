@@ -139,7 +139,8 @@ static int s_layout_init(struct s_layout *l, const struct sgt_table *t,
 
 /* Append to a live owned table; expect_growth picks chunk sizing (see sgt__resv_init). */
 static int s_append(struct sgt_table *t, const struct sgt_pages *pages, uint32_t offset,
-		    uint64_t size, uint32_t max_segment, bool expect_growth)
+		    uint64_t size, uint32_t max_segment, bool expect_growth,
+		    enum sgt_alloc_ctx actx)
 {
 	const struct sgt_entry *last = sgt_sg_last(&t->sgt__own);
 	struct s_walk_out plan, done;
@@ -151,22 +152,21 @@ static int s_append(struct sgt_table *t, const struct sgt_pages *pages, uint32_t
 	if (!err)
 		err = s_walk(&l, last, NULL, &plan);
 	if (!err)
-		err = sgt__resv_init(&r, t, plan.num_new, expect_growth);
+		err = sgt__resv_init(&r, t, plan.num_new, expect_growth, actx);
 	if (err)
 		return err;
 	err = s_walk(&l, last, &r, &done);
 	if (!err && (done.num_new != plan.num_new || done.merge_len != plan.merge_len))
 		err = -SGT_EINVAL; /* the provider changed its answer between the two walks */
-	if (err) {
+	if (!err)
+		err = sgt__resv_commit(&r, done.merge_len);
+	if (err)
 		sgt__resv_abort(&r);
-		return err;
-	}
-	sgt__resv_commit(&r, done.merge_len);
-	return 0;
+	return err;
 }
 
 int sgt_table_append_pages(struct sgt_table *t, const struct sgt_pages *pages, uint32_t offset,
-			   uint64_t size, uint32_t max_segment)
+			   uint64_t size, uint32_t max_segment, enum sgt_alloc_ctx actx)
 {
 	int err = t ? sgt__cpu_live(&t->cpu) : -SGT_EINVAL;
 
@@ -174,12 +174,12 @@ int sgt_table_append_pages(struct sgt_table *t, const struct sgt_pages *pages, u
 		return err;
 	if (t->cpu.sgt__state != SGT__STATE_OWNED || t->sgt__owns_pages)
 		return -SGT_EINVAL;
-	return s_append(t, pages, offset, size, max_segment, true);
+	return s_append(t, pages, offset, size, max_segment, true, actx);
 }
 
 int sgt_table_init_from_pages(struct sgt_table *t, const struct sgt_table_params *params,
 			      const struct sgt_pages *pages, uint32_t offset, uint64_t size,
-			      uint32_t max_segment)
+			      uint32_t max_segment, enum sgt_alloc_ctx actx)
 {
 	struct sgt_table tmp;
 	int err;
@@ -189,7 +189,7 @@ int sgt_table_init_from_pages(struct sgt_table *t, const struct sgt_table_params
 	err = sgt_table_init(&tmp, params);
 	if (err)
 		return err;
-	err = s_append(&tmp, pages, offset, size, max_segment, false);
+	err = s_append(&tmp, pages, offset, size, max_segment, false, actx);
 	if (err)
 		return err;
 	sgt__table_move(t, &tmp);
@@ -215,13 +215,13 @@ static void s_free_put_pages(const struct sgt__resv *r, const struct sgt_memory 
 
 /* Allocate one block per reserved entry; on failure free the blocks already allocated. */
 static int s_fill_alloc_order(struct sgt__resv *r, const struct sgt_memory *mem, uint64_t length,
-			      unsigned int order)
+			      unsigned int order, enum sgt_alloc_ctx actx)
 {
 	uint64_t block = sgt_memory_page_size(mem) << order, pfn, i;
 	int err = 0;
 
 	for (i = 0; i < r->num_new && !err; i++) {
-		err = mem->alloc_pages(mem->ctx, order, &pfn);
+		err = mem->alloc_pages(mem->ctx, order, &pfn, actx);
 		if (!err)
 			err = sgt__resv_put(r, pfn, 0,
 					    (uint32_t)SGT__MIN(block, length - i * block));
@@ -232,12 +232,13 @@ static int s_fill_alloc_order(struct sgt__resv *r, const struct sgt_memory *mem,
 }
 
 int sgt_table_init_alloc_order(struct sgt_table *t, const struct sgt_table_params *params,
-			       uint64_t length, unsigned int order)
+			       uint64_t length, unsigned int order, enum sgt_alloc_ctx actx)
 {
 	struct sgt_table tmp;
 	const struct sgt_memory *mem;
 	struct sgt__resv r;
 	uint64_t block;
+	unsigned int shift;
 	int err;
 
 	if (!t || length == 0)
@@ -251,16 +252,23 @@ int sgt_table_init_alloc_order(struct sgt_table *t, const struct sgt_table_param
 		return -SGT_EINVAL;
 	if (!mem->alloc_pages)
 		return -SGT_EOPNOTSUPP;
-	block = sgt_memory_page_size(mem) << order;
-	err = sgt__resv_init(&r, &tmp, length / block + (length % block != 0), false);
+	/* block is a power of two: shift, so a 32-bit build needs no libgcc 64-bit division */
+	shift = mem->page_shift + order;
+	block = UINT64_C(1) << shift;
+	err = sgt__resv_init(&r, &tmp, (length >> shift) + ((length & (block - 1)) != 0), false,
+			     actx);
 	if (err)
 		return err;
-	err = s_fill_alloc_order(&r, mem, length, order);
+	err = s_fill_alloc_order(&r, mem, length, order, actx);
+	if (!err) {
+		err = sgt__resv_commit(&r, 0);
+		if (err)
+			s_free_put_pages(&r, mem, order);
+	}
 	if (err) {
 		sgt__resv_abort(&r);
 		return err;
 	}
-	sgt__resv_commit(&r, 0);
 	tmp.sgt__owns_pages = true;
 	tmp.sgt__page_order = (uint8_t)order;
 	sgt__table_move(t, &tmp);

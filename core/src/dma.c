@@ -14,45 +14,114 @@ static bool s_dir_valid(enum sgt_dma_dir dir)
 
 static bool s_dev_valid(const struct sgt_device *dev)
 {
-	return dev && dev->ops && dev->ops->abi_version >= 1 && dev->ops->map_sg &&
-	       dev->ops->unmap_sg;
+	return dev && dev->sgt__magic == SGT__DEVICE_MAGIC && dev->ops;
 }
 
-static void s_clear_dma(struct sgt_sg_table *sgt)
+static bool s_guarantees(const struct sgt_device *dev, uint32_t what)
 {
-	struct sgt_chunk *c;
-	uint32_t i;
-
-	for (c = sgt->head; c; c = c->next) {
-		for (i = 0; i < c->num_ents; i++) {
-			c->ents[i].dma_addr = 0;
-			c->ents[i].dma_len = 0;
-		}
-	}
-	sgt->num_dma_ents = 0;
+	return (dev->sgt__guarantees & what) == what;
 }
 
-static const char *s_check_segment(uint64_t addr, uint64_t len, const struct sgt_device_params *p)
+/* O(n) checks of the caller's table run in debug builds and with the debug layer on. */
+static bool s_full_checks(const struct sgt_device *dev)
+{
+	return SGT__DEBUG_BUILD || dev->sgt__debug;
+}
+
+/* ---- devices ---- */
+
+static bool s_ops_valid(const struct sgt_dma_ops *ops)
+{
+	return ops && ops->abi_version == SGT_DMA_OPS_ABI && ops->map_sg && ops->unmap_sg;
+}
+
+/* The constraints only a backend can honour: set without its guarantee, the device is refused. */
+static uint32_t s_needs(const struct sgt_device_params *p)
+{
+	uint32_t need = 0;
+
+	if (p->dma_mask && p->dma_mask != UINT64_MAX)
+		need |= SGT_DMA_GUARANTEES_MASK;
+	if (p->seg_boundary_mask && p->seg_boundary_mask != UINT64_MAX)
+		need |= SGT_DMA_GUARANTEES_SEG_BOUNDARY;
+	if (p->alignment > 1)
+		need |= SGT_DMA_GUARANTEES_ALIGNMENT;
+	return need;
+}
+
+int sgt_device_init(struct sgt_device *dev, const struct sgt_dma_ops *ops, void *impl,
+		    const struct sgt_device_params *params, const char *name)
+{
+	struct sgt_device d = { .ops = ops, .impl = impl, .name = name ? name : NULL };
+	struct sgt_dma_caps caps = { 0 };
+	int err;
+
+	if (!dev || !s_ops_valid(ops))
+		return -SGT_EINVAL;
+	if (params)
+		d.params = *params;
+	if (d.params.alignment & (d.params.alignment - 1))
+		return -SGT_EINVAL;
+	if (!d.name)
+		d.name = ops->name;
+	if (ops->caps) {
+		err = ops->caps(&d, &caps);
+		if (err)
+			return err;
+	}
+	if (s_needs(&d.params) & ~caps.guarantees)
+		return -SGT_EOPNOTSUPP;
+	d.sgt__guarantees = caps.guarantees & SGT_DMA_GUARANTEES_ALL;
+	d.sgt__magic = SGT__DEVICE_MAGIC;
+	*dev = d;
+	return 0;
+}
+
+int sgt_device_caps(struct sgt_device *dev, struct sgt_dma_caps *out)
+{
+	if (!s_dev_valid(dev) || !out)
+		return -SGT_EINVAL;
+	if (!dev->ops->caps)
+		return -SGT_EOPNOTSUPP;
+	return dev->ops->caps(dev, out);
+}
+
+/* ---- checking segments ---- */
+
+static uint64_t s_max_seg(const struct sgt_device_params *p)
+{
+	return p->max_segment_size ? p->max_segment_size : SGT_DMA_DEFAULT_MAX_SEGMENT;
+}
+
+/* The first rule a DMA segment breaks, as a report kind and a reason; false when none. */
+static bool s_segment_breaks(uint64_t addr, uint64_t len, const struct sgt_device_params *p,
+			     enum sgt_dma_report_kind *out_kind, const char **out_why)
 {
 	uint64_t mask = p->dma_mask ? p->dma_mask : UINT64_MAX;
-	uint64_t max_seg = p->max_segment_size ? p->max_segment_size : SGT_DMA_DEFAULT_MAX_SEGMENT;
 	uint64_t last = addr + (len - 1);
 
-	if (last > mask)
-		return "DMA segment beyond the device's DMA mask";
-	if (len > max_seg)
-		return "DMA segment longer than the device's maximum segment size";
-	if (p->seg_boundary_mask &&
-	    (addr & ~p->seg_boundary_mask) != (last & ~p->seg_boundary_mask))
-		return "DMA segment crosses the device's segment boundary";
-	if (p->alignment && (addr & (p->alignment - 1)))
-		return "DMA segment not aligned as the device requires";
-	return NULL;
+	*out_why = NULL;
+	if (last > mask) {
+		*out_kind = SGT_REPORT_SEGMENT_BEYOND_MASK;
+		*out_why = "DMA segment beyond the device's DMA mask";
+	} else if (len > s_max_seg(p)) {
+		*out_kind = SGT_REPORT_SEGMENT_TOO_LONG;
+		*out_why = "DMA segment longer than the device's maximum segment size";
+	} else if (p->seg_boundary_mask &&
+		   (addr & ~p->seg_boundary_mask) != (last & ~p->seg_boundary_mask)) {
+		*out_kind = SGT_REPORT_SEGMENT_CROSSES_BOUNDARY;
+		*out_why = "DMA segment crosses the device's segment boundary";
+	} else if (p->alignment && (addr & (p->alignment - 1))) {
+		*out_kind = SGT_REPORT_SEGMENT_MISALIGNED;
+		*out_why = "DMA segment not aligned as the device requires";
+	}
+	return *out_why != NULL;
 }
 
 int sgt_dma_check_segments(const struct sgt_sg_table *sgt, const struct sgt_device_params *params,
 			   const char **out_why)
 {
+	enum sgt_dma_report_kind kind;
 	const struct sgt_entry *e;
 	const char *why = NULL;
 	struct sgt_pos pos;
@@ -64,73 +133,208 @@ int sgt_dma_check_segments(const struct sgt_sg_table *sgt, const struct sgt_devi
 		why = "more DMA segments than the device allows";
 	for (i = 0, e = why ? NULL : sgt_sg_first(sgt, &pos); e && i < sgt->num_dma_ents && !why;
 	     i++, e = sgt_sg_next(&pos))
-		why = s_check_segment(e->dma_addr, e->dma_len, params);
+		(void)s_segment_breaks(e->dma_addr, e->dma_len, params, &kind, &why);
 	if (out_why)
 		*out_why = why;
 	return why ? -SGT_EINVAL : 0;
 }
 
+/* Report through the debug layer, when it is on. */
+#define S_REPORT(dev, ...)                              \
+	do {                                            \
+		if ((dev)->sgt__debug)                  \
+			sgt__dbg_report(dev, __VA_ARGS__); \
+	} while (0)
+
 /*
- * A backend's result is checked in every build, not only in debug ones: map is O(n) anyway, and a
- * broken backend must not hand out a table that breaks the invariants or the device's limits.
+ * What the core honours for a backend that does not guarantee it, before the backend sees the
+ * table: no backend splits an entry, so an entry longer than the maximum segment can only become
+ * a segment that is too long, and a table with no more entries than max_segments never maps to
+ * more segments. The walk happens only for a backend that does not check lengths itself.
  */
-static int s_accept_mapping(struct sgt_device *dev, struct sgt_sg_table *sgt, uint32_t n)
+static int s_honour(struct sgt_device *dev, const struct sgt_sg_table *sgt)
 {
-	if (n == 0 || n > sgt->num_cpu_ents)
-		return -SGT_EIO;
-	sgt->num_dma_ents = n;
-	if (sgt_sg_table_check(sgt, NULL) || sgt_dma_check_segments(sgt, &dev->params, NULL))
-		return -SGT_EIO;
+	const struct sgt_device_params *p = &dev->params;
+	const struct sgt_entry *e;
+	struct sgt_pos pos;
+	uint32_t i;
+
+	if (!s_guarantees(dev, SGT_DMA_GUARANTEES_MAX_SEGMENTS) && p->max_segments &&
+	    sgt->num_cpu_ents > p->max_segments)
+		return -SGT_EINVAL;
+	if (s_guarantees(dev, SGT_DMA_GUARANTEES_MAX_SEGMENT_SIZE))
+		return 0;
+	for (i = 0, e = sgt_sg_first(sgt, &pos); e && i < sgt->num_cpu_ents;
+	     i++, e = sgt_sg_next(&pos)) {
+		if (e->len > s_max_seg(p))
+			return -SGT_EINVAL;
+	}
 	return 0;
 }
 
-int sgt_dma_map_sg(struct sgt_device *dev, struct sgt_sg_table *sgt, enum sgt_dma_dir dir,
-		   unsigned long attrs, uint32_t *out_num_dma_ents)
+/*
+ * A backend's result is checked in every build, in one walk over its segments: a broken backend
+ * must not hand out a mapping that breaks the invariants or the device's limits. Violations are
+ * -SGT_EIO (the backend broke its contract) and are reported.
+ */
+static int s_accept(struct sgt_device *dev, struct sgt_sg_table *sgt, uint32_t n)
 {
-	uint32_t n = 0;
-	int err;
+	const struct sgt_device_params *p = &dev->params;
+	enum sgt_dma_report_kind kind = SGT_REPORT_BAD_MAPPING;
+	const char *why = NULL;
+	const struct sgt_entry *e;
+	uint64_t sum = 0;
+	struct sgt_pos pos;
+	uint32_t i;
 
-	if (!s_dev_valid(dev) || !sgt || !out_num_dma_ents || !s_dir_valid(dir))
+	if (n == 0 || n > sgt->num_cpu_ents)
+		why = "the backend returned no segment or more segments than entries";
+	else if (p->max_segments && n > p->max_segments)
+		why = "more DMA segments than the device allows", kind = SGT_REPORT_TOO_MANY_SEGMENTS;
+	for (i = 0, e = why ? NULL : sgt_sg_first(sgt, &pos); !why && i < n;
+	     i++, e = sgt_sg_next(&pos)) {
+		if (!e || !e->dma_len || e->dma_addr > UINT64_MAX - (e->dma_len - 1))
+			why = "a DMA segment that is empty, wraps, or is missing";
+		else if (!s_segment_breaks(e->dma_addr, e->dma_len, p, &kind, &why))
+			sum += e->dma_len;
+	}
+	if (!why && sum != sgt->total_len)
+		why = "DMA segments do not cover the table's bytes exactly";
+	if (!why && s_full_checks(dev)) {
+		sgt->num_dma_ents = n;
+		if (sgt_sg_table_check(sgt, &why))
+			kind = SGT_REPORT_BAD_MAPPING;
+		sgt->num_dma_ents = 0;
+	}
+	if (!why)
+		return 0;
+	S_REPORT(dev, kind, "backend %s, table %p, %u segments: %s", dev->ops->name,
+		 (const void *)sgt, n, why);
+	return -SGT_EIO;
+}
+
+static void s_clear_dma(struct sgt_sg_table *sgt)
+{
+	struct sgt_chunk *c;
+	uint32_t i, left = sgt->num_cpu_ents;
+
+	/* Bounded by the entry count, so a corrupt chain cannot make this loop forever. */
+	for (c = sgt->head; c && left; c = c->next) {
+		for (i = 0; i < c->num_ents && left; i++, left--) {
+			c->ents[i].dma_addr = 0;
+			c->ents[i].dma_len = 0;
+		}
+	}
+	sgt->num_dma_ents = 0;
+	sgt->dma_dir = 0;
+	sgt->dma_dev = NULL;
+	sgt->dma_priv = NULL;
+}
+
+/* ---- the raw DMA API ---- */
+
+static int s_map_checks(struct sgt_device *dev, const struct sgt_sg_table *sgt,
+			enum sgt_dma_dir dir, const uint32_t *out_n, enum sgt_alloc_ctx actx)
+{
+	if (!s_dev_valid(dev) || !sgt || !out_n || !s_dir_valid(dir))
 		return -SGT_EINVAL;
-	if (sgt->num_cpu_ents == 0 || sgt->num_dma_ents || sgt_sg_table_check(sgt, NULL))
+	if (actx != SGT_MAY_SLEEP && actx != SGT_ATOMIC)
 		return -SGT_EINVAL;
-	err = dev->ops->map_sg(dev, sgt, dir, attrs, &n);
+	if (!sgt->num_cpu_ents || !sgt->head || sgt->num_dma_ents || sgt->dma_dev)
+		return -SGT_EINVAL;
+	if (s_full_checks(dev) && sgt_sg_table_check(sgt, NULL))
+		return -SGT_EINVAL;
+	return s_honour(dev, sgt);
+}
+
+int sgt_dma_map_sg(struct sgt_device *dev, struct sgt_sg_table *sgt, enum sgt_dma_dir dir,
+		   unsigned long attrs, uint32_t *out_num_dma_ents, enum sgt_alloc_ctx actx)
+{
+	struct sgt__dbg_map *rec = NULL;
+	void *priv = NULL;
+	uint32_t n = 0;
+	int err = s_map_checks(dev, sgt, dir, out_num_dma_ents, actx);
+
+	if (!err && dev->sgt__debug)
+		err = sgt__dbg_map_prepare(dev, sgt, actx, &rec);
+	if (err)
+		return err;
+	err = dev->ops->map_sg(dev, sgt, dir, attrs, &priv, &n, actx);
 	if (!err) {
-		err = s_accept_mapping(dev, sgt, n);
+		err = s_accept(dev, sgt, n);
 		if (err)
-			(void)dev->ops->unmap_sg(dev, sgt, sgt->num_cpu_ents, dir, attrs);
+			dev->ops->unmap_sg(dev, sgt, priv, dir, attrs);
 	}
 	if (err) {
 		s_clear_dma(sgt);
+		if (rec)
+			sgt__dbg_map_abort(dev, rec);
 		return err;
 	}
+	sgt->num_dma_ents = n;
+	sgt->dma_dir = (uint32_t)dir;
+	sgt->dma_dev = dev;
+	sgt->dma_priv = priv;
+	if (rec)
+		sgt__dbg_map_commit(dev, rec, sgt, dir);
 	*out_num_dma_ents = n;
 	return 0;
+}
+
+static bool s_mapped_for(const struct sgt_sg_table *sgt, const struct sgt_device *dev)
+{
+	return sgt->num_dma_ents && sgt->dma_dev == dev;
+}
+
+/* Unmap with what was recorded at map time: this cannot fail. */
+static void s_unmap(struct sgt_sg_table *sgt, unsigned long attrs)
+{
+	struct sgt_device *dev = sgt->dma_dev;
+
+	dev->ops->unmap_sg(dev, sgt, sgt->dma_priv, (enum sgt_dma_dir)sgt->dma_dir, attrs);
+	s_clear_dma(sgt);
 }
 
 int sgt_dma_unmap_sg(struct sgt_device *dev, struct sgt_sg_table *sgt, uint32_t num_cpu_ents,
 		     enum sgt_dma_dir dir, unsigned long attrs)
 {
-	int err;
+	bool mapped;
+	int misuse = 0;
 
 	if (!s_dev_valid(dev) || !sgt || !s_dir_valid(dir))
 		return -SGT_EINVAL;
-	err = dev->ops->unmap_sg(dev, sgt, num_cpu_ents, dir, attrs);
-	if (!err)
-		s_clear_dma(sgt);
-	return err;
+	mapped = s_mapped_for(sgt, dev);
+	if (dev->sgt__debug)
+		misuse = sgt__dbg_unmap(dev, sgt, num_cpu_ents, dir, mapped);
+	if (!mapped)
+		return -SGT_EINVAL;
+	if (num_cpu_ents != sgt->num_cpu_ents || (uint32_t)dir != sgt->dma_dir)
+		misuse = -SGT_EINVAL;
+	s_unmap(sgt, attrs);
+	return misuse;
+}
+
+static int s_sync_op(struct sgt_device *dev, const struct sgt_sg_table *sgt, void *priv,
+		     enum sgt_dma_dir dir, bool for_cpu)
+{
+	int (*op)(struct sgt_device *, const struct sgt_sg_table *, void *, enum sgt_dma_dir);
+
+	op = for_cpu ? dev->ops->sync_sg_for_cpu : dev->ops->sync_sg_for_device;
+	/* A coherent backend has nothing to do on sync and may leave the ops out. */
+	return op ? op(dev, sgt, priv, dir) : 0;
 }
 
 static int s_sync(struct sgt_device *dev, const struct sgt_sg_table *sgt, uint32_t num_cpu_ents,
 		  enum sgt_dma_dir dir, bool for_cpu)
 {
-	int (*op)(struct sgt_device *, const struct sgt_sg_table *, uint32_t, enum sgt_dma_dir);
-
 	if (!s_dev_valid(dev) || !sgt || !s_dir_valid(dir))
 		return -SGT_EINVAL;
-	op = for_cpu ? dev->ops->sync_sg_for_cpu : dev->ops->sync_sg_for_device;
-	/* A coherent backend has nothing to do on sync and may leave the ops out. */
-	return op ? op(dev, sgt, num_cpu_ents, dir) : 0;
+	if (dev->sgt__debug && sgt__dbg_sync(dev, sgt, num_cpu_ents, dir))
+		return -SGT_EINVAL;
+	if (!s_mapped_for(sgt, dev) || num_cpu_ents != sgt->num_cpu_ents ||
+	    (uint32_t)dir != sgt->dma_dir)
+		return -SGT_EINVAL;
+	return s_sync_op(dev, sgt, sgt->dma_priv, dir, for_cpu);
 }
 
 int sgt_dma_sync_sg_for_cpu(struct sgt_device *dev, const struct sgt_sg_table *sgt,
@@ -143,15 +347,6 @@ int sgt_dma_sync_sg_for_device(struct sgt_device *dev, const struct sgt_sg_table
 			       uint32_t num_cpu_ents, enum sgt_dma_dir dir)
 {
 	return s_sync(dev, sgt, num_cpu_ents, dir, false);
-}
-
-int sgt_device_caps(struct sgt_device *dev, struct sgt_dma_caps *out)
-{
-	if (!s_dev_valid(dev) || !out)
-		return -SGT_EINVAL;
-	if (!dev->ops->caps)
-		return -SGT_EOPNOTSUPP;
-	return dev->ops->caps(dev, out);
 }
 
 /* ---- mapped handles ---- */
@@ -178,7 +373,7 @@ static int s_mapping_live(const struct sgt_mapping *m)
 }
 
 int sgt_table_map(struct sgt_table *t, struct sgt_device *dev, enum sgt_dma_dir dir,
-		  unsigned long attrs, struct sgt_mapping *out)
+		  unsigned long attrs, struct sgt_mapping *out, enum sgt_alloc_ctx actx)
 {
 	uint32_t n;
 	int err = t ? sgt__cpu_live(&t->cpu) : -SGT_EINVAL;
@@ -187,7 +382,7 @@ int sgt_table_map(struct sgt_table *t, struct sgt_device *dev, enum sgt_dma_dir 
 		return err;
 	if (t->cpu.sgt__state != SGT__STATE_OWNED || !out)
 		return -SGT_EINVAL;
-	err = sgt_dma_map_sg(dev, &t->sgt__own, dir, attrs, &n);
+	err = sgt_dma_map_sg(dev, &t->sgt__own, dir, attrs, &n, actx);
 	if (err)
 		return err;
 	*out = (struct sgt_mapping){ .dma = { .sgt__dev = dev, .sgt__dir = dir },
@@ -200,6 +395,19 @@ int sgt_table_map(struct sgt_table *t, struct sgt_device *dev, enum sgt_dma_dir 
 	return 0;
 }
 
+/* The handle recorded everything: its unmap is never misuse and always completes. */
+static void s_mapping_unmap(struct sgt_mapping *m)
+{
+	struct sgt_sg_table *sgt = &m->sgt__owner.sgt__own;
+	struct sgt_device *dev = m->dma.sgt__dev;
+
+	if (dev->sgt__debug)
+		(void)sgt__dbg_unmap(dev, sgt, sgt->num_cpu_ents, m->dma.sgt__dir,
+				     s_mapped_for(sgt, dev));
+	if (s_mapped_for(sgt, dev))
+		s_unmap(sgt, m->sgt__attrs);
+}
+
 int sgt_mapping_unmap(struct sgt_mapping *m, struct sgt_table *out)
 {
 	int err = s_mapping_live(m);
@@ -208,10 +416,7 @@ int sgt_mapping_unmap(struct sgt_mapping *m, struct sgt_table *out)
 		return err;
 	if (!out)
 		return -SGT_EINVAL;
-	err = sgt_dma_unmap_sg(m->dma.sgt__dev, &m->sgt__owner.sgt__own,
-			       m->sgt__owner.sgt__own.num_cpu_ents, m->dma.sgt__dir, m->sgt__attrs);
-	if (err)
-		return err;
+	s_mapping_unmap(m);
 	sgt__table_move(out, &m->sgt__owner);
 	m->dma = (struct sgt_dma){ .cpu = { .sgt__state = SGT__STATE_STALE } };
 	return 0;
@@ -222,9 +427,7 @@ void sgt_mapping_cleanup(struct sgt_mapping *m)
 	if (s_mapping_live(m))
 		return;
 	/* Unmap before freeing: the device must lose access before the memory can be reused. */
-	if (sgt_dma_unmap_sg(m->dma.sgt__dev, &m->sgt__owner.sgt__own,
-			     m->sgt__owner.sgt__own.num_cpu_ents, m->dma.sgt__dir, m->sgt__attrs))
-		s_clear_dma(&m->sgt__owner.sgt__own);
+	s_mapping_unmap(m);
 	sgt__table_release(&m->sgt__owner);
 	m->sgt__owner.cpu = (struct sgt_cpu){ .sgt__state = SGT__STATE_STALE };
 	m->dma = (struct sgt_dma){ .cpu = { .sgt__state = SGT__STATE_STALE } };
@@ -236,6 +439,9 @@ int sgt_borrowed_mapping_init(struct sgt_borrowed_mapping *bm, const struct sgt_
 	if (!bm || !sgt || !s_dev_valid(dev) || !s_dir_valid(dir))
 		return -SGT_EINVAL;
 	if (sgt->num_dma_ents == 0 || sgt_sg_table_check(sgt, NULL))
+		return -SGT_EINVAL;
+	/* A table sgt mapped names its device and direction: the borrow must agree with them. */
+	if (sgt->dma_dev && (sgt->dma_dev != dev || sgt->dma_dir != (uint32_t)dir))
 		return -SGT_EINVAL;
 	*bm = (struct sgt_borrowed_mapping){
 		.dma = { .cpu = { .sgt__state = SGT__STATE_BORROWED_MAPPING, .sgt__sgt = sgt },
@@ -264,24 +470,32 @@ int sgt_dma_info(const struct sgt_dma *d, uint32_t *out_num_dma_ents)
 	return 0;
 }
 
-int sgt_dma_sync_for_cpu(const struct sgt_dma *d)
+/*
+ * A handle's sync passes the recorded count and direction. A table that sgt did not map (a
+ * foreign one behind a BorrowedMapping) has no recorded device, state or debug record: the
+ * backend syncs it from the table alone.
+ */
+static int s_handle_sync(const struct sgt_dma *d, bool for_cpu)
 {
+	const struct sgt_sg_table *sgt;
 	int err = s_dma_live(d);
 
 	if (err)
 		return err;
-	return sgt_dma_sync_sg_for_cpu(d->sgt__dev, d->cpu.sgt__sgt, d->cpu.sgt__sgt->num_cpu_ents,
-				       d->sgt__dir);
+	sgt = d->cpu.sgt__sgt;
+	if (!sgt->dma_dev)
+		return s_sync_op(d->sgt__dev, sgt, NULL, d->sgt__dir, for_cpu);
+	return s_sync(d->sgt__dev, sgt, sgt->num_cpu_ents, d->sgt__dir, for_cpu);
+}
+
+int sgt_dma_sync_for_cpu(const struct sgt_dma *d)
+{
+	return s_handle_sync(d, true);
 }
 
 int sgt_dma_sync_for_device(const struct sgt_dma *d)
 {
-	int err = s_dma_live(d);
-
-	if (err)
-		return err;
-	return sgt_dma_sync_sg_for_device(d->sgt__dev, d->cpu.sgt__sgt,
-					  d->cpu.sgt__sgt->num_cpu_ents, d->sgt__dir);
+	return s_handle_sync(d, false);
 }
 
 /* ---- DMA-side iterators ---- */

@@ -14,15 +14,49 @@
 #define SGT__STATE_BORROWED_MAPPING 0x5347a004u
 #define SGT__STATE_STALE 0x5347deadu
 
+/*
+ * Debug builds check the table invariants before and after every mutation. SGT__CHECK(expr) is
+ * true when @expr holds; otherwise it reports through the platform and is false, so that where
+ * the platform's assertion returns (a kernel WARNs) the caller refuses the operation: it fails
+ * closed. Release builds evaluate nothing.
+ */
 #ifdef SGT_DEBUG_CHECKS
-#define SGT__ASSERT(expr) ((expr) ? (void)0 : sgt_platform_assert_fail(#expr, __FILE__, __LINE__))
+#define SGT__DEBUG_BUILD 1
+#define SGT__CHECK(expr) \
+	((expr) ? true : (sgt_platform_assert_fail(#expr, __FILE__, __LINE__), false))
 #else
-#define SGT__ASSERT(expr) ((void)0)
+#define SGT__DEBUG_BUILD 0
+#define SGT__CHECK(expr) true
 #endif
-/* Debug builds check the table invariants before and after every mutation. */
-#define SGT__ASSERT_VALID(sgt) SGT__ASSERT(sgt_sg_table_is_valid(sgt))
+#define SGT__CHECK_VALID(sgt) SGT__CHECK(sgt_sg_table_is_valid(sgt))
 
 #define SGT__MIN(a, b) ((a) < (b) ? (a) : (b))
+
+#define SGT__DEVICE_MAGIC 0x5347d0e1u
+
+/* The bounded formatter of fmt.c: %s %d %u %llu %llx %#llx %p %%; always NUL-terminates. */
+size_t sgt__vformat(char *buf, size_t size, const char *fmt, __builtin_va_list ap);
+size_t sgt__format(char *buf, size_t size, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/*
+ * The DMA debug layer (dma_debug.c), called by dma.c only when dev->sgt__debug is set. A record
+ * is allocated before the backend maps (so a failure leaves nothing mapped) and filled in once
+ * the mapping is accepted.
+ */
+struct sgt__dbg_map;
+int sgt__dbg_map_prepare(struct sgt_device *dev, const struct sgt_sg_table *sgt,
+			 enum sgt_alloc_ctx actx, struct sgt__dbg_map **out);
+void sgt__dbg_map_commit(struct sgt_device *dev, struct sgt__dbg_map *rec,
+			 const struct sgt_sg_table *sgt, enum sgt_dma_dir dir);
+void sgt__dbg_map_abort(struct sgt_device *dev, struct sgt__dbg_map *rec);
+/* Checks an unmap against the record (reports misuse) and forgets the record when @will_unmap. */
+int sgt__dbg_unmap(struct sgt_device *dev, const struct sgt_sg_table *sgt, uint32_t nents,
+		   enum sgt_dma_dir dir, bool will_unmap);
+int sgt__dbg_sync(struct sgt_device *dev, const struct sgt_sg_table *sgt, uint32_t nents,
+		  enum sgt_dma_dir dir);
+void sgt__dbg_report(struct sgt_device *dev, enum sgt_dma_report_kind kind, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 /* 0 for a live handle, -SGT_ESTALE for a consumed one, -SGT_EINVAL for NULL or garbage. */
 int sgt__cpu_live(const struct sgt_cpu *t);
@@ -64,10 +98,15 @@ struct sgt__resv {
  * @expect_growth: size every new chunk at full capacity (appends) rather than the last one to fit
  * (one-shot constructors), as Linux does for sg_alloc_append_table_from_pages vs sg_alloc_table.
  */
-int sgt__resv_init(struct sgt__resv *r, struct sgt_table *t, uint64_t num_new, bool expect_growth);
+int sgt__resv_init(struct sgt__resv *r, struct sgt_table *t, uint64_t num_new, bool expect_growth,
+		   enum sgt_alloc_ctx actx);
 int sgt__resv_put(struct sgt__resv *r, uint64_t pfn, uint32_t offset, uint32_t len);
-/* Requires every reserved entry put; adds @merge_len to the last existing entry first. */
-void sgt__resv_commit(struct sgt__resv *r, uint32_t merge_len);
+/*
+ * Requires every reserved entry put; adds @merge_len to the last existing entry first. Returns 0,
+ * or -SGT_EIO when a debug check fails and the platform's assertion returns; then nothing is
+ * committed and the caller aborts the reservation.
+ */
+int sgt__resv_commit(struct sgt__resv *r, uint32_t merge_len);
 void sgt__resv_abort(struct sgt__resv *r);
 
 #endif /* SGT_INTERNAL_H */

@@ -21,13 +21,14 @@ static void s_free_chain(const struct sgt_allocator *a, struct sgt_chunk *c)
 	}
 }
 
-static int s_alloc_chain(struct sgt__resv *r, uint64_t need, uint32_t cap, bool expect_growth)
+static int s_alloc_chain(struct sgt__resv *r, uint64_t need, uint32_t cap, bool expect_growth,
+			 enum sgt_alloc_ctx actx)
 {
 	const struct sgt_allocator *a = &r->t->sgt__alloc;
 
 	while (need) {
 		uint32_t slots = expect_growth ? cap : (uint32_t)SGT__MIN((uint64_t)cap, need);
-		struct sgt_chunk *c = a->alloc(a->ctx, sgt_chunk_size(slots));
+		struct sgt_chunk *c = a->alloc(a->ctx, sgt_chunk_size(slots), actx);
 
 		if (!c) {
 			s_free_chain(a, r->new_head);
@@ -45,7 +46,8 @@ static int s_alloc_chain(struct sgt__resv *r, uint64_t need, uint32_t cap, bool 
 	return 0;
 }
 
-int sgt__resv_init(struct sgt__resv *r, struct sgt_table *t, uint64_t num_new, bool expect_growth)
+int sgt__resv_init(struct sgt__resv *r, struct sgt_table *t, uint64_t num_new, bool expect_growth,
+		   enum sgt_alloc_ctx actx)
 {
 	struct sgt_sg_table *sgt = &t->sgt__own;
 	uint32_t tail_free = s_tail_free(sgt);
@@ -55,7 +57,7 @@ int sgt__resv_init(struct sgt__resv *r, struct sgt_table *t, uint64_t num_new, b
 		return -SGT_E2BIG;
 	*r = (struct sgt__resv){ .t = t, .num_new = num_new };
 	err = s_alloc_chain(r, num_new - SGT__MIN((uint64_t)tail_free, num_new),
-			    t->sgt__chunk_capacity, expect_growth);
+			    t->sgt__chunk_capacity, expect_growth, actx);
 	if (err)
 		return err;
 	if (tail_free) {
@@ -82,15 +84,16 @@ int sgt__resv_put(struct sgt__resv *r, uint64_t pfn, uint32_t offset, uint32_t l
 	return 0;
 }
 
-void sgt__resv_commit(struct sgt__resv *r, uint32_t merge_len)
+int sgt__resv_commit(struct sgt__resv *r, uint32_t merge_len)
 {
 	struct sgt_sg_table *sgt = &r->t->sgt__own;
 	uint64_t left = r->num_new;
 	struct sgt_chunk *c;
 	uint32_t n;
 
-	SGT__ASSERT(r->num_put == r->num_new);
-	SGT__ASSERT_VALID(sgt);
+	/* Fails closed where the platform's assertion returns (a kernel): nothing committed. */
+	if (!SGT__CHECK(r->num_put == r->num_new) || !SGT__CHECK_VALID(sgt))
+		return -SGT_EIO;
 	if (merge_len)
 		sgt->tail->ents[sgt->tail->num_ents - 1].len += merge_len;
 	if (sgt->tail) {
@@ -112,7 +115,9 @@ void sgt__resv_commit(struct sgt__resv *r, uint32_t merge_len)
 	sgt->num_cpu_ents += (uint32_t)r->num_new;
 	sgt->total_len += r->added_len + merge_len;
 	*r = (struct sgt__resv){ 0 };
-	SGT__ASSERT_VALID(sgt);
+	/* Past the point of no return: a broken result can only be reported. */
+	(void)SGT__CHECK_VALID(sgt);
+	return 0;
 }
 
 void sgt__resv_abort(struct sgt__resv *r)

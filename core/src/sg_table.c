@@ -55,8 +55,8 @@ static const char *s_check_empty(const struct sgt_sg_table *sgt)
 {
 	if (sgt->head || sgt->tail || sgt->num_cpu_ents)
 		return "(2) head, tail and num_cpu_ents disagree about emptiness";
-	if (sgt->total_len || sgt->num_dma_ents)
-		return "(5) empty table with a length or DMA entries";
+	if (sgt->total_len || sgt->num_dma_ents || sgt->dma_dev || sgt->dma_priv || sgt->dma_dir)
+		return "(5) empty table with a length or DMA state";
 	return NULL;
 }
 
@@ -91,6 +91,8 @@ static const char *s_check(const struct sgt_sg_table *sgt)
 		return s_check_empty(sgt);
 	if (sgt->num_dma_ents > sgt->num_cpu_ents)
 		return "(6) more DMA entries than CPU entries";
+	if (!sgt->num_dma_ents && (sgt->dma_dev || sgt->dma_priv || sgt->dma_dir))
+		return "(6) unmapped table with a mapping device, backend state or direction";
 	for (c = sgt->head; c; c = c->next) {
 		why = s_check_chunk(sgt, c, seen);
 		if (why)

@@ -44,7 +44,7 @@ static int s_piece_walk(struct s_cursor c, const struct sgt_memory *mem, uint64_
 }
 
 static int s_make_piece(struct sgt_table *out, const struct sgt__params *p, struct s_cursor *c,
-			uint64_t start, uint64_t len)
+			uint64_t start, uint64_t len, enum sgt_alloc_ctx actx)
 {
 	struct sgt__resv r;
 	uint64_t num, done;
@@ -53,18 +53,17 @@ static int s_make_piece(struct sgt_table *out, const struct sgt__params *p, stru
 	s_cursor_seek(c, start);
 	sgt__table_init(out, p);
 	(void)s_piece_walk(*c, p->mem, start, start + len, NULL, &num);
-	err = sgt__resv_init(&r, out, num, false);
+	err = sgt__resv_init(&r, out, num, false, actx);
 	if (!err) {
 		err = s_piece_walk(*c, p->mem, start, start + len, &r, &done);
+		if (!err)
+			err = sgt__resv_commit(&r, 0);
 		if (err)
 			sgt__resv_abort(&r);
 	}
-	if (err) {
+	if (err)
 		sgt_table_cleanup(out); /* empty: frees nothing, leaves it stale */
-		return err;
-	}
-	sgt__resv_commit(&r, 0);
-	return 0;
+	return err;
 }
 
 static int s_check_ranges(const struct sgt_sg_table *in, uint64_t skip, size_t num_splits,
@@ -85,7 +84,7 @@ static int s_check_ranges(const struct sgt_sg_table *in, uint64_t skip, size_t n
 
 int sgt_split(const struct sgt_cpu *in, uint64_t skip, size_t num_splits,
 	      const uint64_t *split_lens, const struct sgt_table_params *params,
-	      struct sgt_table *out)
+	      struct sgt_table *out, enum sgt_alloc_ctx actx)
 {
 	struct sgt_table_params own = params ? *params : (struct sgt_table_params){ 0 };
 	struct s_cursor c = { { 0 }, NULL, 0 };
@@ -107,7 +106,7 @@ int sgt_split(const struct sgt_cpu *in, uint64_t skip, size_t num_splits,
 		return err;
 	c.ent = sgt_sg_first(in->sgt__sgt, &c.pos);
 	for (k = 0; k < num_splits; k++) {
-		err = s_make_piece(&out[k], &p, &c, skip, split_lens[k]);
+		err = s_make_piece(&out[k], &p, &c, skip, split_lens[k], actx);
 		if (err)
 			break;
 		skip += split_lens[k];

@@ -27,7 +27,7 @@ int typestate_probe(struct sgt_table *t, struct sgt_borrowed *b, struct sgt_mapp
 	err |= sgt_dma_sync_for_device(&bm->dma);
 	err |= sgt_dma_info(&m->dma, &n);
 	err |= sgt_mapping_unmap(m, &back);
-	err |= sgt_table_map(t, dev, SGT_DMA_TO_DEVICE, 0, &again);
+	err |= sgt_table_map(t, dev, SGT_DMA_TO_DEVICE, 0, &again, SGT_MAY_SLEEP);
 #elif CASE == 1 /* DMA segment iterator on an owned, unmapped table */
 	err |= sgt_dma_iter_init(&it, t);
 #elif CASE == 2 /* ... nor on its CPU view */
@@ -47,9 +47,9 @@ int typestate_probe(struct sgt_table *t, struct sgt_borrowed *b, struct sgt_mapp
 #elif CASE == 9 /* unmap of a borrowed mapping: never ours to unmap */
 	err |= sgt_mapping_unmap(bm, &back);
 #elif CASE == 10 /* map a table that is already mapped */
-	err |= sgt_table_map(m, dev, SGT_DMA_TO_DEVICE, 0, &again);
+	err |= sgt_table_map(m, dev, SGT_DMA_TO_DEVICE, 0, &again, SGT_MAY_SLEEP);
 #elif CASE == 11 /* append to a mapped table */
-	err |= sgt_table_append_pages(m, NULL, 0, 1, 4096);
+	err |= sgt_table_append_pages(m, NULL, 0, 1, 4096, SGT_MAY_SLEEP);
 #else
 #error "unknown CASE"
 #endif

@@ -10,12 +10,16 @@ struct s_hdr {
 	size_t pad; /* keeps the payload 16-byte aligned */
 };
 
-static void *s_alloc(void *ctx, size_t len)
+static void *s_alloc(void *ctx, size_t len, enum sgt_alloc_ctx actx)
 {
 	struct sgt_test_alloc *a = ctx;
 	struct s_hdr *h;
 
 	a->num_attempts++;
+	if (actx == SGT_ATOMIC)
+		a->num_atomic++;
+	else if (actx != SGT_MAY_SLEEP)
+		a->bad_ctx = true;
 	if (a->fail_at && a->num_attempts == a->fail_at)
 		return NULL;
 	h = malloc(sizeof(*h) + len);
@@ -81,12 +85,14 @@ static void s_unmap(void *ctx, uint64_t pfn, void *addr)
 }
 
 /* First-fit over naturally aligned blocks: simple, and enough for tests. */
-static int s_alloc_pages(void *ctx, unsigned int order, uint64_t *out_pfn)
+static int s_alloc_pages(void *ctx, unsigned int order, uint64_t *out_pfn, enum sgt_alloc_ctx actx)
 {
 	struct sgt_test_mem *m = ctx;
 	uint64_t n = UINT64_C(1) << order, i, j;
 
 	m->page_alloc_attempts++;
+	if (actx == SGT_ATOMIC)
+		m->page_allocs_atomic++;
 	if (m->fail_page_alloc_at && m->page_alloc_attempts == m->fail_page_alloc_at)
 		return -SGT_ENOMEM;
 	for (i = 0; i + n <= m->num_pages; i += n) {

@@ -33,6 +33,8 @@ struct sgt_test_alloc {
 	uint64_t live_bytes;
 	uint64_t fail_at;	    /* fail the attempt with this number (1-based); 0 = never */
 	bool size_mismatch;	    /* a free gave a size other than the allocation's */
+	uint64_t num_atomic;	    /* attempts made in SGT_ATOMIC context */
+	bool bad_ctx;		    /* an attempt with a context that is neither */
 };
 
 void sgt_test_alloc_init(struct sgt_test_alloc *a);
@@ -48,6 +50,7 @@ struct sgt_test_mem {
 	uint64_t live_page_allocs;
 	uint64_t page_alloc_attempts;
 	uint64_t fail_page_alloc_at; /* 1-based attempt to fail; 0 = never */
+	uint64_t page_allocs_atomic; /* alloc_pages attempts in SGT_ATOMIC context */
 	int64_t mapped;		     /* map_page minus unmap_page calls */
 	uint64_t num_maps;
 };

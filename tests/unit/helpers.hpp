@@ -112,7 +112,7 @@ class SgtTest : public ::testing::Test {
 	{
 		sgt_pages p;
 		sgt_pages_from_array(&p, pfns.data(), pfns.size());
-		return sgt_table_init_from_pages(t, &params_, &p, offset, size, max_seg);
+		return sgt_table_init_from_pages(t, &params_, &p, offset, size, max_seg, SGT_MAY_SLEEP);
 	}
 
 	int append(sgt_table *t, const std::vector<uint64_t> &pfns, uint32_t offset,
@@ -120,7 +120,7 @@ class SgtTest : public ::testing::Test {
 	{
 		sgt_pages p;
 		sgt_pages_from_array(&p, pfns.data(), pfns.size());
-		return sgt_table_append_pages(t, &p, offset, size, max_seg);
+		return sgt_table_append_pages(t, &p, offset, size, max_seg, SGT_MAY_SLEEP);
 	}
 
 	static std::vector<uint64_t> run(uint64_t first, uint64_t n)

@@ -185,7 +185,7 @@ TEST_F(Build, DefaultChunkFillsAPage)
 TEST_F(Build, AllocOrderOwnsAndFreesItsPages)
 {
 	// order 1 = 8 KiB blocks: 20000 bytes -> 8192, 8192, 3616.
-	ASSERT_EQ(0, sgt_table_init_alloc_order(&t_, &params_, 20000, 1));
+	ASSERT_EQ(0, sgt_table_init_alloc_order(&t_, &params_, 20000, 1, SGT_MAY_SLEEP));
 	auto e = entries(&t_.cpu);
 	ASSERT_EQ(3u, e.size());
 	EXPECT_EQ(8192u, e[0].len);
@@ -204,17 +204,17 @@ TEST_F(Build, AllocOrderOwnsAndFreesItsPages)
 
 TEST_F(Build, AllocOrderRejectsBadArguments)
 {
-	EXPECT_EQ(-SGT_EINVAL, sgt_table_init_alloc_order(&t_, &params_, 0, 0));
-	EXPECT_EQ(-SGT_EINVAL, sgt_table_init_alloc_order(&t_, &params_, 1, 20))
+	EXPECT_EQ(-SGT_EINVAL, sgt_table_init_alloc_order(&t_, &params_, 0, 0, SGT_MAY_SLEEP));
+	EXPECT_EQ(-SGT_EINVAL, sgt_table_init_alloc_order(&t_, &params_, 1, 20, SGT_MAY_SLEEP))
 		<< "4 KiB << 20 does not fit a 32-bit entry length";
-	EXPECT_EQ(-SGT_EINVAL, sgt_table_init_alloc_order(nullptr, &params_, 1, 0));
+	EXPECT_EQ(-SGT_EINVAL, sgt_table_init_alloc_order(nullptr, &params_, 1, 0, SGT_MAY_SLEEP));
 	sgt_memory no_alloc = mem_.mem;
 	no_alloc.alloc_pages = nullptr;
 	no_alloc.free_pages = nullptr;
 	sgt_table_params p = params_;
 	p.mem = &no_alloc;
-	EXPECT_EQ(-SGT_EOPNOTSUPP, sgt_table_init_alloc_order(&t_, &p, 1, 0));
-	EXPECT_EQ(-SGT_ENOMEM, sgt_table_init_alloc_order(&t_, &params_, (kPages + 1) * kPs, 0))
+	EXPECT_EQ(-SGT_EOPNOTSUPP, sgt_table_init_alloc_order(&t_, &p, 1, 0, SGT_MAY_SLEEP));
+	EXPECT_EQ(-SGT_ENOMEM, sgt_table_init_alloc_order(&t_, &params_, (kPages + 1) * kPs, 0, SGT_MAY_SLEEP))
 		<< "the arena runs out of pages";
 	EXPECT_EQ(0u, alloc_.live_bytes);
 }
@@ -228,7 +228,7 @@ TEST_F(Build, PlatformDefaultsWorkWithRealMemory)
 	sgt_pages p;
 	sgt_pages_from_array(&p, pfns.data(), pfns.size());
 	ASSERT_EQ(0, sgt_table_init_from_pages(&t_, nullptr, &p, (uint32_t)off, buf.size(),
-					       SGT_MAX_SEGMENT_UNLIMITED));
+					       SGT_MAX_SEGMENT_UNLIMITED, SGT_MAY_SLEEP));
 	EXPECT_EQ((V{ { first, (uint32_t)off, (uint32_t)buf.size() } }), entries(&t_.cpu));
 	std::vector<uint8_t> in(buf.size());
 	for (size_t i = 0; i < in.size(); i++)
@@ -259,7 +259,7 @@ class BadInput : public Build {
 		uint64_t pfn = 0x1002;
 		sgt_pages pages;
 		sgt_pages_from_array(&pages, &pfn, 1);
-		return sgt_table_init_from_pages(t, &p, &pages, 0, kPs, 8192);
+		return sgt_table_init_from_pages(t, &p, &pages, 0, kPs, 8192, SGT_MAY_SLEEP);
 	}
 	void expect_unchanged()
 	{
@@ -274,14 +274,14 @@ TEST_F(BadInput, NullArguments)
 	sgt_pages p;
 	uint64_t pfn = 0x1002;
 	sgt_pages_from_array(&p, &pfn, 1);
-	EXPECT_EQ(-SGT_EINVAL, sgt_table_append_pages(nullptr, &p, 0, kPs, 8192));
-	EXPECT_EQ(-SGT_EINVAL, sgt_table_append_pages(&t_, nullptr, 0, kPs, 8192));
+	EXPECT_EQ(-SGT_EINVAL, sgt_table_append_pages(nullptr, &p, 0, kPs, 8192, SGT_MAY_SLEEP));
+	EXPECT_EQ(-SGT_EINVAL, sgt_table_append_pages(&t_, nullptr, 0, kPs, 8192, SGT_MAY_SLEEP));
 	sgt_pages no_fn = p;
 	no_fn.pfn = nullptr;
-	EXPECT_EQ(-SGT_EINVAL, sgt_table_append_pages(&t_, &no_fn, 0, kPs, 8192));
+	EXPECT_EQ(-SGT_EINVAL, sgt_table_append_pages(&t_, &no_fn, 0, kPs, 8192, SGT_MAY_SLEEP));
 	sgt_table other;
-	EXPECT_EQ(-SGT_EINVAL, sgt_table_init_from_pages(nullptr, &params_, &p, 0, 1, 8192));
-	EXPECT_EQ(-SGT_EINVAL, sgt_table_init_from_pages(&other, &params_, nullptr, 0, 1, 8192));
+	EXPECT_EQ(-SGT_EINVAL, sgt_table_init_from_pages(nullptr, &params_, &p, 0, 1, 8192, SGT_MAY_SLEEP));
+	EXPECT_EQ(-SGT_EINVAL, sgt_table_init_from_pages(&other, &params_, nullptr, 0, 1, 8192, SGT_MAY_SLEEP));
 	EXPECT_EQ(-SGT_EINVAL, sgt_table_init(nullptr, &params_));
 	expect_unchanged();
 }
@@ -381,7 +381,7 @@ TEST_F(BadInput, ProviderThatChangesItsAnswer)
 {
 	FlipProvider f{ 4 };
 	sgt_pages p{ 4, flip_pfn, &f };
-	EXPECT_EQ(-SGT_EINVAL, sgt_table_append_pages(&t_, &p, 0, 4 * kPs, 8192));
+	EXPECT_EQ(-SGT_EINVAL, sgt_table_append_pages(&t_, &p, 0, 4 * kPs, 8192, SGT_MAY_SLEEP));
 	EXPECT_TRUE(f.second_walk);
 	expect_unchanged();
 }
@@ -395,7 +395,7 @@ TEST_F(Build, ProviderThatChangesItsAnswerCannotOverrunTheReservation)
 	Snapshot before = snapshot(&t_.cpu);
 	FlipProvider f{ 4 };
 	sgt_pages p{ 4, flip_pfn, &f };
-	EXPECT_EQ(-SGT_EINVAL, sgt_table_append_pages(&t_, &p, 0, 4 * kPs, 8192));
+	EXPECT_EQ(-SGT_EINVAL, sgt_table_append_pages(&t_, &p, 0, 4 * kPs, 8192, SGT_MAY_SLEEP));
 	EXPECT_EQ(before, snapshot(&t_.cpu));
 	EXPECT_EQ(1u, sgt_test_alloc_live(&alloc_));
 }

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-// The DMA side: mapped handles, the raw DMA API, and the simulated IOMMU's modes, faults, debug
-// checks and fault injection.
+// The DMA side: mapped handles, the raw DMA API, the core's DMA-API debug layer and result
+// checks, and the simulated IOMMU's modes, faults and fault injection.
 #include "helpers.hpp"
 
 #include <thread>
@@ -36,6 +36,18 @@ class Dma : public SgtTest {
 		p.max_mappings = max_mappings;
 		ASSERT_EQ(0, sgt_simiommu_new(&p, &sim_));
 		dev_ = sgt_simiommu_device(sim_);
+		sgt_dma_debug_params dbg{};
+		dbg.on_report = on_report;
+		dbg.ctx = &seen_;
+		ASSERT_EQ(0, sgt_dma_debug_enable(dev_, &dbg));
+	}
+	// Every report the debug layer passed to its callback, kind and message, in order; kept
+	// here so that reports made while a device is torn down can still be read.
+	std::vector<std::pair<sgt_dma_report_kind, std::string>> seen_;
+	static void on_report(void *ctx, const sgt_device *, sgt_dma_report_kind kind,
+			      const char *msg)
+	{
+		static_cast<decltype(seen_) *>(ctx)->push_back({ kind, msg });
 	}
 	void TearDown() override
 	{
@@ -44,16 +56,16 @@ class Dma : public SgtTest {
 		}
 		SgtTest::TearDown();
 	}
-	uint64_t reports() { return sgt_simiommu_num_reports(sim_); }
+	uint64_t reports() { return sgt_dma_debug_num_reports(dev_); }
 	void expect_consistent()
 	{
 		const char *why = nullptr;
 		EXPECT_EQ(0, sgt_simiommu_check(sim_, &why)) << why;
 	}
-	uint64_t count(sgt_simiommu_report_kind k) { return sgt_simiommu_report_count(sim_, k); }
+	uint64_t count(sgt_dma_report_kind k) { return sgt_dma_debug_count(dev_, k); }
 	std::string first_report()
 	{
-		const char *m = sgt_simiommu_report_msg(sim_, 0);
+		const char *m = sgt_dma_debug_msg(dev_, 0);
 		return m ? m : "(none)";
 	}
 
@@ -119,7 +131,7 @@ TEST_P(DmaModes, RoundTripThroughTheDevice)
 	size_t n;
 	ASSERT_EQ(0, sgt_copy_from_buffer(&t.cpu, 0, cpu_in.data(), cpu_in.size(), &n));
 	sgt_mapping m;
-	ASSERT_EQ(0, sgt_table_map(&t, dev_, SGT_DMA_BIDIRECTIONAL, 0, &m));
+	ASSERT_EQ(0, sgt_table_map(&t, dev_, SGT_DMA_BIDIRECTIONAL, 0, &m, SGT_MAY_SLEEP));
 	ASSERT_EQ(0, sgt_dma_sync_for_device(&m.dma));
 	const sgt_sg_table *raw;
 	ASSERT_EQ(0, sgt_cpu_sg_table(&m.dma.cpu, &raw));
@@ -146,7 +158,7 @@ TEST_P(DmaModes, DropUnmapsAndFrees)
 	sgt_table t;
 	build(&t);
 	sgt_mapping m;
-	ASSERT_EQ(0, sgt_table_map(&t, dev_, SGT_DMA_TO_DEVICE, 0, &m));
+	ASSERT_EQ(0, sgt_table_map(&t, dev_, SGT_DMA_TO_DEVICE, 0, &m, SGT_MAY_SLEEP));
 	EXPECT_EQ(1u, sgt_simiommu_live_mappings(sim_));
 	uint64_t first = 0;
 	sgt_dma_iter it;
@@ -185,7 +197,7 @@ TEST_F(Dma, IommuMergesEntriesThatBecomeContiguous)
 	sgt_table t;
 	ASSERT_EQ(0, from_pages(&t, { 0x1000, 0x1005, 0x1009 }, 100, 3 * kPs - 100));
 	sgt_mapping m;
-	ASSERT_EQ(0, sgt_table_map(&t, dev_, SGT_DMA_TO_DEVICE, 0, &m));
+	ASSERT_EQ(0, sgt_table_map(&t, dev_, SGT_DMA_TO_DEVICE, 0, &m, SGT_MAY_SLEEP));
 	auto s = segments(&m.dma);
 	ASSERT_EQ(1u, s.size()) << "three scattered pages, one IOVA range, one DMA segment";
 	EXPECT_EQ(3 * kPs - 100, s[0].second);
@@ -211,7 +223,7 @@ TEST_F(Dma, IommuMergeStopsAtMaxSegmentAndAtPartialPages)
 	ASSERT_EQ(0, append(&t, { 0x1030 }, 100, 200)); // starts mid-page: cannot continue one
 	sgt_test_mem_fill(&mem_, 5);
 	sgt_mapping m;
-	ASSERT_EQ(0, sgt_table_map(&t, dev_, SGT_DMA_TO_DEVICE, 0, &m));
+	ASSERT_EQ(0, sgt_table_map(&t, dev_, SGT_DMA_TO_DEVICE, 0, &m, SGT_MAY_SLEEP));
 	auto s = segments(&m.dma);
 	ASSERT_EQ(4u, s.size());
 	EXPECT_EQ(8192u, s[0].second) << "two pages, then max_segment";
@@ -235,7 +247,7 @@ TEST_F(Dma, IommuPadsSoNoSegmentCrossesTheBoundary)
 	for (uint64_t pfn : { 0x1000, 0x1004, 0x1008, 0x100c, 0x1010 })
 		ASSERT_EQ(0, append(&t, { pfn, pfn + 1, pfn + 2 }, 0, 2 * kPs + 5));
 	sgt_mapping m;
-	ASSERT_EQ(0, sgt_table_map(&t, dev_, SGT_DMA_BIDIRECTIONAL, 0, &m));
+	ASSERT_EQ(0, sgt_table_map(&t, dev_, SGT_DMA_BIDIRECTIONAL, 0, &m, SGT_MAY_SLEEP));
 	const sgt_sg_table *raw;
 	ASSERT_EQ(0, sgt_cpu_sg_table(&m.dma.cpu, &raw));
 	const char *why = nullptr;
@@ -252,7 +264,7 @@ TEST_F(Dma, DirectAddressesAreCpuAddressesAndTheMaskIsEnforced)
 	sgt_table t;
 	build(&t);
 	sgt_mapping m;
-	ASSERT_EQ(0, sgt_table_map(&t, dev_, SGT_DMA_TO_DEVICE, 0, &m));
+	ASSERT_EQ(0, sgt_table_map(&t, dev_, SGT_DMA_TO_DEVICE, 0, &m, SGT_MAY_SLEEP));
 	auto s = segments(&m.dma);
 	ASSERT_EQ(4u, s.size()) << "one segment per entry";
 	EXPECT_EQ((0x1010u << 12) + 100, s[0].first);
@@ -263,7 +275,7 @@ TEST_F(Dma, DirectAddressesAreCpuAddressesAndTheMaskIsEnforced)
 	make(SGT_SIMIOMMU_DIRECT, narrow);
 	build(&t);
 	Snapshot before = snapshot(&t.cpu);
-	EXPECT_EQ(-SGT_ERANGE, sgt_table_map(&t, dev_, SGT_DMA_TO_DEVICE, 0, &m));
+	EXPECT_EQ(-SGT_ERANGE, sgt_table_map(&t, dev_, SGT_DMA_TO_DEVICE, 0, &m, SGT_MAY_SLEEP));
 	EXPECT_EQ(before, snapshot(&t.cpu)) << "failed map: table unmapped and usable";
 	EXPECT_EQ(0, sgt_cpu_check(&t.cpu));
 	EXPECT_EQ(0u, sgt_simiommu_live_mappings(sim_));
@@ -279,7 +291,7 @@ TEST_F(Dma, BounceMakesAMissingSyncObservable)
 	auto a = pattern(total, 1), b = pattern(total, 2), c = pattern(total, 3);
 	ASSERT_EQ(0, sgt_copy_from_buffer(&t.cpu, 0, a.data(), total, &n));
 	sgt_mapping m;
-	ASSERT_EQ(0, sgt_table_map(&t, dev_, SGT_DMA_BIDIRECTIONAL, 0, &m));
+	ASSERT_EQ(0, sgt_table_map(&t, dev_, SGT_DMA_BIDIRECTIONAL, 0, &m, SGT_MAY_SLEEP));
 	ASSERT_EQ(0, sgt_copy_from_buffer(&m.dma.cpu, 0, b.data(), total, &n));
 	EXPECT_EQ(a, device_read_all(&m.dma)) << "no sync for the device: it still sees the old bytes";
 	ASSERT_EQ(0, sgt_dma_sync_for_device(&m.dma));
@@ -302,8 +314,8 @@ TEST_F(Dma, EveryFaultKindIsRecordedAndMovesNoData)
 	ASSERT_EQ(0, from_pages(&t1, { 0x1000 }, 0, kPs));
 	ASSERT_EQ(0, from_pages(&t2, { 0x1001 }, 0, kPs));
 	sgt_mapping to_dev, from_dev;
-	ASSERT_EQ(0, sgt_table_map(&t1, dev_, SGT_DMA_TO_DEVICE, 0, &to_dev));
-	ASSERT_EQ(0, sgt_table_map(&t2, dev_, SGT_DMA_FROM_DEVICE, 0, &from_dev));
+	ASSERT_EQ(0, sgt_table_map(&t1, dev_, SGT_DMA_TO_DEVICE, 0, &to_dev, SGT_MAY_SLEEP));
+	ASSERT_EQ(0, sgt_table_map(&t2, dev_, SGT_DMA_FROM_DEVICE, 0, &from_dev, SGT_MAY_SLEEP));
 	uint64_t a_to = segments(&to_dev.dma)[0].first, a_from = segments(&from_dev.dma)[0].first;
 	uint8_t buf[16];
 	memset(buf, 0xcc, sizeof(buf));
@@ -360,29 +372,43 @@ class DebugChecks : public Dma {
 		sgt_table_cleanup(&owner_);
 		Dma::TearDown();
 	}
-	void map()
+	void map(sgt_dma_dir dir = SGT_DMA_TO_DEVICE)
 	{
 		uint32_t n;
-		ASSERT_EQ(0, sgt_dma_map_sg(dev_, raw_, SGT_DMA_TO_DEVICE, 0, &n));
+		ASSERT_EQ(0, sgt_dma_map_sg(dev_, raw_, dir, 0, &n, SGT_MAY_SLEEP));
 		ASSERT_EQ(1u, n);
 	}
-	void expect_only(sgt_simiommu_report_kind k)
+	void expect_only(sgt_dma_report_kind k)
 	{
 		expect_consistent();
-		EXPECT_EQ(1u, count(k)) << sgt_simiommu_report_name(k);
+		EXPECT_EQ(1u, count(k)) << sgt_dma_report_name(k);
 		EXPECT_EQ(1u, reports()) << "only that check fired: " << first_report();
-		EXPECT_NE(std::string::npos, first_report().find(sgt_simiommu_report_name(k)));
+		EXPECT_NE(std::string::npos, first_report().find(sgt_dma_report_name(k)));
+		ASSERT_EQ(1u, seen_.size()) << "and the callback saw it";
+		EXPECT_EQ(k, seen_[0].first);
+		EXPECT_EQ(first_report(), seen_[0].second);
+	}
+	// A wrong unmap is reported, and the unmap still happens: nothing stays mapped behind it.
+	void expect_unmapped_anyway()
+	{
+		EXPECT_EQ(0u, raw_->num_dma_ents);
+		EXPECT_EQ(nullptr, raw_->dma_dev);
+		EXPECT_EQ(0, sgt_sg_table_check(raw_, nullptr));
+		EXPECT_EQ(0u, sgt_simiommu_live_mappings(sim_));
+		EXPECT_EQ(0u, sgt_dma_debug_live(dev_));
 	}
 };
 
 TEST_F(DebugChecks, CorrectUseIsSilent)
 {
 	map();
+	EXPECT_EQ(1u, sgt_dma_debug_live(dev_));
 	ASSERT_EQ(0, sgt_dma_sync_sg_for_cpu(dev_, raw_, 3, SGT_DMA_TO_DEVICE));
-	ASSERT_EQ(0, sgt_dma_sync_sg_for_device(dev_, raw_, 2, SGT_DMA_TO_DEVICE)) << "partial sync";
+	ASSERT_EQ(0, sgt_dma_sync_sg_for_device(dev_, raw_, 3, SGT_DMA_TO_DEVICE));
 	ASSERT_EQ(0, sgt_dma_unmap_sg(dev_, raw_, 3, SGT_DMA_TO_DEVICE, 0));
 	map(); // map again after unmap: not a double anything
 	EXPECT_EQ(0u, reports()) << first_report();
+	EXPECT_TRUE(seen_.empty());
 }
 
 TEST_F(DebugChecks, UnmapOfATableNeverMapped)
@@ -404,7 +430,7 @@ TEST_F(DebugChecks, UnmapWithAnotherDirection)
 	map();
 	EXPECT_EQ(-SGT_EINVAL, sgt_dma_unmap_sg(dev_, raw_, 3, SGT_DMA_FROM_DEVICE, 0));
 	expect_only(SGT_REPORT_UNMAP_WRONG_DIR);
-	EXPECT_EQ(1u, raw_->num_dma_ents) << "refused: still mapped";
+	expect_unmapped_anyway();
 }
 
 TEST_F(DebugChecks, UnmapWithTheMappedCountInsteadOfTheOriginal)
@@ -412,6 +438,7 @@ TEST_F(DebugChecks, UnmapWithTheMappedCountInsteadOfTheOriginal)
 	map();
 	EXPECT_EQ(-SGT_EINVAL, sgt_dma_unmap_sg(dev_, raw_, 1, SGT_DMA_TO_DEVICE, 0));
 	expect_only(SGT_REPORT_UNMAP_MAPPED_NENTS);
+	expect_unmapped_anyway();
 }
 
 TEST_F(DebugChecks, UnmapWithAnotherCount)
@@ -419,6 +446,25 @@ TEST_F(DebugChecks, UnmapWithAnotherCount)
 	map();
 	EXPECT_EQ(-SGT_EINVAL, sgt_dma_unmap_sg(dev_, raw_, 2, SGT_DMA_TO_DEVICE, 0));
 	expect_only(SGT_REPORT_UNMAP_WRONG_NENTS);
+	expect_unmapped_anyway();
+}
+
+TEST_F(DebugChecks, UnmapOnAnotherDeviceUnmapsNothing)
+{
+	map();
+	sgt_simiommu_params p{};
+	p.mode = SGT_SIMIOMMU_IOMMU;
+	p.mem = &mem_.mem;
+	sgt_simiommu *other = nullptr;
+	ASSERT_EQ(0, sgt_simiommu_new(&p, &other));
+	ASSERT_EQ(0, sgt_dma_debug_enable(sgt_simiommu_device(other), nullptr));
+	EXPECT_EQ(-SGT_EINVAL,
+		  sgt_dma_unmap_sg(sgt_simiommu_device(other), raw_, 3, SGT_DMA_TO_DEVICE, 0));
+	EXPECT_EQ(1u, sgt_dma_debug_count(sgt_simiommu_device(other), SGT_REPORT_UNMAP_NOT_MAPPED));
+	EXPECT_EQ(1u, raw_->num_dma_ents) << "still mapped for its own device";
+	EXPECT_EQ(1u, sgt_simiommu_live_mappings(sim_));
+	EXPECT_EQ(0u, sgt_simiommu_free(other));
+	EXPECT_EQ(0u, reports()) << first_report();
 }
 
 TEST_F(DebugChecks, SyncOfATableNotMapped)
@@ -434,25 +480,101 @@ TEST_F(DebugChecks, SyncWithAnotherDirection)
 	expect_only(SGT_REPORT_SYNC_WRONG_DIR);
 }
 
-TEST_F(DebugChecks, SyncBeyondTheMappedRange)
+TEST_F(DebugChecks, SyncOfMoreEntriesThanMapped)
 {
 	map();
 	EXPECT_EQ(-SGT_EINVAL, sgt_dma_sync_sg_for_cpu(dev_, raw_, 4, SGT_DMA_TO_DEVICE));
-	expect_only(SGT_REPORT_SYNC_BEYOND_RANGE);
+	expect_only(SGT_REPORT_SYNC_WRONG_NENTS);
 }
 
-TEST_F(DebugChecks, SegmentLongerThanTheDeviceTakes)
+// Linux's rule (dma-debug's check_sync): a sync passes the same count as the map, not a part.
+TEST_F(DebugChecks, SyncOfFewerEntriesThanMapped)
 {
+	map();
+	EXPECT_EQ(-SGT_EINVAL, sgt_dma_sync_sg_for_device(dev_, raw_, 2, SGT_DMA_TO_DEVICE));
+	expect_only(SGT_REPORT_SYNC_WRONG_NENTS);
+}
+
+TEST_F(DebugChecks, SyncWithTheMappedCount)
+{
+	map();
+	EXPECT_EQ(-SGT_EINVAL, sgt_dma_sync_sg_for_cpu(dev_, raw_, 1, SGT_DMA_TO_DEVICE));
+	expect_only(SGT_REPORT_SYNC_WRONG_NENTS);
+}
+
+TEST_F(DebugChecks, SegmentsChangedBehindTheLayersBack)
+{
+	map();
+	raw_->head->ents[0].dma_addr += 0x1000; // a driver scribbles over its mapped table
+	EXPECT_EQ(-SGT_EINVAL, sgt_dma_sync_sg_for_cpu(dev_, raw_, 3, SGT_DMA_TO_DEVICE));
+	expect_only(SGT_REPORT_SEGMENTS_CHANGED);
+	raw_->head->ents[0].dma_addr -= 0x1000;
+}
+
+TEST_F(DebugChecks, MappingsLiveAtTeardownAreReportedAsLeaks)
+{
+	map();
+	EXPECT_EQ(1u, sgt_simiommu_free(sim_));
+	sim_ = nullptr;
+	ASSERT_EQ(1u, seen_.size()) << "reported through the callback before the device went";
+	EXPECT_EQ(SGT_REPORT_LEAK_AT_TEARDOWN, seen_[0].first);
+	EXPECT_NE(std::string::npos, seen_[0].second.find("still mapped")) << seen_[0].second;
+	// The device is gone; forget its mapping so the owner can be dropped.
+	for (sgt_chunk *c = raw_->head; c; c = c->next)
+		for (uint32_t i = 0; i < c->num_ents; i++)
+			c->ents[i].dma_addr = c->ents[i].dma_len = 0;
+	raw_->num_dma_ents = raw_->dma_dir = 0;
+	raw_->dma_dev = nullptr;
+	raw_->dma_priv = nullptr;
+}
+
+// Without the debug layer the same misuse is still refused or undone, only not named.
+TEST_F(Dma, RawMisuseWithoutTheDebugLayer)
+{
+	sgt_simiommu_params p{};
+	p.mode = SGT_SIMIOMMU_BOUNCE;
+	p.mem = &mem_.mem;
+	sgt_simiommu *sim = nullptr;
+	ASSERT_EQ(0, sgt_simiommu_new(&p, &sim));
+	sgt_device *dev = sgt_simiommu_device(sim);
+	sgt_table t;
+	ASSERT_EQ(0, from_pages(&t, { 0x1000, 0x1005 }, 0, 2 * kPs));
+	uint32_t n;
+	sgt_sg_table *raw = &t.sgt__own;
+	EXPECT_EQ(-SGT_EINVAL, sgt_dma_unmap_sg(dev, raw, 2, SGT_DMA_TO_DEVICE, 0)) << "not mapped";
+	ASSERT_EQ(0, sgt_dma_map_sg(dev, raw, SGT_DMA_FROM_DEVICE, 0, &n, SGT_MAY_SLEEP));
+	EXPECT_EQ(-SGT_EINVAL, sgt_dma_sync_sg_for_cpu(dev, raw, 1, SGT_DMA_FROM_DEVICE));
+	EXPECT_EQ(-SGT_EINVAL, sgt_dma_sync_sg_for_cpu(dev, raw, 2, SGT_DMA_TO_DEVICE));
+	std::vector<uint8_t> dev_bytes(2 * kPs, 0x5a);
+	ASSERT_EQ(0, sgt_simiommu_dma_write(sim, raw->head->ents[0].dma_addr, dev_bytes.data(), kPs));
+	ASSERT_EQ(0, sgt_simiommu_dma_write(sim, raw->head->ents[1].dma_addr, dev_bytes.data(), kPs));
+	EXPECT_EQ(-SGT_EINVAL, sgt_dma_unmap_sg(dev, raw, 2, SGT_DMA_TO_DEVICE, 0))
+		<< "wrong direction: misuse";
+	EXPECT_EQ(0u, raw->num_dma_ents) << "and unmapped anyway";
+	EXPECT_EQ(0u, sgt_simiommu_live_mappings(sim));
+	EXPECT_EQ(dev_bytes, cpu_bytes(&t.cpu))
+		<< "with the mapping's own direction: the device's bytes were copied back";
+	EXPECT_EQ(0u, sgt_dma_debug_num_reports(dev)) << "the layer is off";
+	sgt_table_cleanup(&t);
+	EXPECT_EQ(0u, sgt_simiommu_free(sim));
+}
+
+// ---- the device refuses what it cannot take; the simulator guarantees every constraint ----
+
+TEST_F(Dma, EntryLongerThanTheDeviceTakesIsRefused)
+{
+	make(SGT_SIMIOMMU_IOMMU);
 	sgt_table big;
 	ASSERT_EQ(0, from_pages(&big, run(0x1100, 20), 0, 20 * kPs)); // one 80 KiB entry
 	sgt_mapping m;
-	EXPECT_EQ(-SGT_EINVAL, sgt_table_map(&big, dev_, SGT_DMA_TO_DEVICE, 0, &m));
-	expect_only(SGT_REPORT_SEGMENT_TOO_LONG);
+	EXPECT_EQ(-SGT_EINVAL, sgt_table_map(&big, dev_, SGT_DMA_TO_DEVICE, 0, &m, SGT_MAY_SLEEP));
 	EXPECT_EQ(0, sgt_cpu_check(&big.cpu)) << "the table is unmapped and usable";
+	EXPECT_EQ(0u, reports()) << "a refusal is not misuse: " << first_report();
+	expect_consistent();
 	sgt_table_cleanup(&big);
 }
 
-TEST_F(DebugChecks, SegmentAcrossTheBoundary)
+TEST_F(Dma, EntryAcrossTheBoundaryIsRefused)
 {
 	sgt_device_params dp{};
 	dp.seg_boundary_mask = 0xfff;
@@ -460,12 +582,13 @@ TEST_F(DebugChecks, SegmentAcrossTheBoundary)
 	sgt_table t;
 	ASSERT_EQ(0, from_pages(&t, { 0x1100, 0x1101 }, 100, 4096)); // crosses a 4 KiB line
 	sgt_mapping m;
-	EXPECT_EQ(-SGT_EINVAL, sgt_table_map(&t, dev_, SGT_DMA_TO_DEVICE, 0, &m));
-	expect_only(SGT_REPORT_SEGMENT_CROSSES_BOUNDARY);
+	EXPECT_EQ(-SGT_EINVAL, sgt_table_map(&t, dev_, SGT_DMA_TO_DEVICE, 0, &m, SGT_MAY_SLEEP));
+	EXPECT_EQ(0u, sgt_simiommu_live_mappings(sim_));
+	EXPECT_EQ(0u, reports()) << first_report();
 	sgt_table_cleanup(&t);
 }
 
-TEST_F(DebugChecks, MisalignedSegment)
+TEST_F(Dma, MisalignedSegmentIsRefusedAndUndone)
 {
 	sgt_device_params dp{};
 	dp.alignment = 512;
@@ -473,14 +596,15 @@ TEST_F(DebugChecks, MisalignedSegment)
 	sgt_table t;
 	ASSERT_EQ(0, from_pages(&t, { 0x1100 }, 100, 200));
 	sgt_mapping m;
-	EXPECT_EQ(-SGT_EINVAL, sgt_table_map(&t, dev_, SGT_DMA_TO_DEVICE, 0, &m));
-	expect_only(SGT_REPORT_SEGMENT_MISALIGNED);
+	EXPECT_EQ(-SGT_EINVAL, sgt_table_map(&t, dev_, SGT_DMA_TO_DEVICE, 0, &m, SGT_MAY_SLEEP));
 	EXPECT_EQ(0u, sgt_simiommu_live_mappings(sim_)) << "undone: no IOVA or PTE left behind";
+	EXPECT_EQ(0, sgt_cpu_check(&t.cpu));
 	expect_consistent();
+	EXPECT_EQ(0u, reports()) << first_report();
 	sgt_table_cleanup(&t);
 }
 
-TEST_F(DebugChecks, TooManySegments)
+TEST_F(Dma, TooManySegmentsAreRefused)
 {
 	sgt_device_params dp{};
 	dp.max_segments = 1;
@@ -489,20 +613,10 @@ TEST_F(DebugChecks, TooManySegments)
 	ASSERT_EQ(0, from_pages(&t, { 0x1100, 0x1105 }, 0, kPs + 10)); // partial page: no merge
 	ASSERT_EQ(0, append(&t, { 0x1200 }, 0, 10));
 	sgt_mapping m;
-	EXPECT_EQ(-SGT_EINVAL, sgt_table_map(&t, dev_, SGT_DMA_TO_DEVICE, 0, &m));
-	expect_only(SGT_REPORT_TOO_MANY_SEGMENTS);
+	EXPECT_EQ(-SGT_EINVAL, sgt_table_map(&t, dev_, SGT_DMA_TO_DEVICE, 0, &m, SGT_MAY_SLEEP));
+	EXPECT_EQ(0u, sgt_simiommu_live_mappings(sim_));
+	expect_consistent();
 	sgt_table_cleanup(&t);
-}
-
-TEST_F(DebugChecks, MappingsLiveAtTeardownAreReportedAsLeaks)
-{
-	map();
-	EXPECT_EQ(1u, sgt_simiommu_free(sim_));
-	sim_ = nullptr; // freed above; the report went with it
-	raw_->num_dma_ents = 0; // the device is gone; forget its addresses for the owner's cleanup
-	for (sgt_chunk *c = raw_->head; c; c = c->next)
-		for (uint32_t i = 0; i < c->num_ents; i++)
-			c->ents[i].dma_addr = c->ents[i].dma_len = 0;
 }
 
 // ---- fault injection and exhaustion: the table stays unmapped and usable ----
@@ -515,13 +629,13 @@ TEST_F(Dma, InjectedMapFailureLeavesTheTableUsable)
 	sgt_simiommu_inject inj{ 2, 0, 0 };
 	sgt_simiommu_set_inject(sim_, &inj);
 	sgt_mapping m;
-	ASSERT_EQ(0, sgt_table_map(&t, dev_, SGT_DMA_TO_DEVICE, 0, &m));
+	ASSERT_EQ(0, sgt_table_map(&t, dev_, SGT_DMA_TO_DEVICE, 0, &m, SGT_MAY_SLEEP));
 	ASSERT_EQ(0, sgt_mapping_unmap(&m, &t));
-	EXPECT_EQ(-SGT_ENOMEM, sgt_table_map(&t, dev_, SGT_DMA_TO_DEVICE, 0, &m)) << "the 2nd map";
+	EXPECT_EQ(-SGT_ENOMEM, sgt_table_map(&t, dev_, SGT_DMA_TO_DEVICE, 0, &m, SGT_MAY_SLEEP)) << "the 2nd map";
 	EXPECT_EQ(0, sgt_cpu_check(&t.cpu));
 	expect_consistent();
 	EXPECT_EQ(0u, sgt_simiommu_live_mappings(sim_));
-	ASSERT_EQ(0, sgt_table_map(&t, dev_, SGT_DMA_TO_DEVICE, 0, &m)) << "the 3rd works";
+	ASSERT_EQ(0, sgt_table_map(&t, dev_, SGT_DMA_TO_DEVICE, 0, &m, SGT_MAY_SLEEP)) << "the 3rd works";
 	sgt_mapping_cleanup(&m);
 }
 
@@ -536,7 +650,7 @@ TEST_F(Dma, RandomInjectionIsDeterministicFromItsSeed)
 		std::string s;
 		for (int i = 0; i < 40; i++) {
 			sgt_mapping m;
-			int err = sgt_table_map(&t, dev_, SGT_DMA_TO_DEVICE, 0, &m);
+			int err = sgt_table_map(&t, dev_, SGT_DMA_TO_DEVICE, 0, &m, SGT_MAY_SLEEP);
 			s += err ? 'x' : '.';
 			if (!err) {
 				EXPECT_EQ(0, sgt_mapping_unmap(&m, &t));
@@ -559,12 +673,12 @@ TEST_F(Dma, IovaExhaustionFailsCleanly)
 	ASSERT_EQ(0, from_pages(&a, run(0x1000, 8), 0, 8 * kPs));
 	ASSERT_EQ(0, from_pages(&b, { 0x1100 }, 0, kPs));
 	sgt_mapping ma, mb;
-	ASSERT_EQ(0, sgt_table_map(&a, dev_, SGT_DMA_TO_DEVICE, 0, &ma));
-	EXPECT_EQ(-SGT_ENOSPC, sgt_table_map(&b, dev_, SGT_DMA_TO_DEVICE, 0, &mb));
+	ASSERT_EQ(0, sgt_table_map(&a, dev_, SGT_DMA_TO_DEVICE, 0, &ma, SGT_MAY_SLEEP));
+	EXPECT_EQ(-SGT_ENOSPC, sgt_table_map(&b, dev_, SGT_DMA_TO_DEVICE, 0, &mb, SGT_MAY_SLEEP));
 	EXPECT_EQ(0, sgt_cpu_check(&b.cpu));
 	expect_consistent();
 	sgt_mapping_cleanup(&ma);
-	ASSERT_EQ(0, sgt_table_map(&b, dev_, SGT_DMA_TO_DEVICE, 0, &mb)) << "space came back";
+	ASSERT_EQ(0, sgt_table_map(&b, dev_, SGT_DMA_TO_DEVICE, 0, &mb, SGT_MAY_SLEEP)) << "space came back";
 	sgt_mapping_cleanup(&mb);
 	EXPECT_EQ(0u, reports());
 }
@@ -576,8 +690,8 @@ TEST_F(Dma, MappingBudget)
 	ASSERT_EQ(0, from_pages(&a, { 0x1000 }, 0, kPs));
 	ASSERT_EQ(0, from_pages(&b, { 0x1001 }, 0, kPs));
 	sgt_mapping ma, mb;
-	ASSERT_EQ(0, sgt_table_map(&a, dev_, SGT_DMA_TO_DEVICE, 0, &ma));
-	EXPECT_EQ(-SGT_ENOSPC, sgt_table_map(&b, dev_, SGT_DMA_TO_DEVICE, 0, &mb));
+	ASSERT_EQ(0, sgt_table_map(&a, dev_, SGT_DMA_TO_DEVICE, 0, &ma, SGT_MAY_SLEEP));
+	EXPECT_EQ(-SGT_ENOSPC, sgt_table_map(&b, dev_, SGT_DMA_TO_DEVICE, 0, &mb, SGT_MAY_SLEEP));
 	sgt_dma_caps caps;
 	ASSERT_EQ(0, sgt_device_caps(dev_, &caps));
 	EXPECT_EQ(1u, caps.max_mappings);
@@ -595,10 +709,10 @@ TEST_F(Dma, ConsumedAndDroppedHandlesAreStale)
 	sgt_table t, back;
 	build(&t);
 	sgt_mapping m, again;
-	ASSERT_EQ(0, sgt_table_map(&t, dev_, SGT_DMA_TO_DEVICE, 0, &m));
+	ASSERT_EQ(0, sgt_table_map(&t, dev_, SGT_DMA_TO_DEVICE, 0, &m, SGT_MAY_SLEEP));
 	uint32_t n;
 	EXPECT_EQ(-SGT_ESTALE, sgt_cpu_check(&t.cpu)) << "map consumed the unmapped handle";
-	EXPECT_EQ(-SGT_ESTALE, sgt_table_map(&t, dev_, SGT_DMA_TO_DEVICE, 0, &again));
+	EXPECT_EQ(-SGT_ESTALE, sgt_table_map(&t, dev_, SGT_DMA_TO_DEVICE, 0, &again, SGT_MAY_SLEEP));
 	EXPECT_EQ(-SGT_ESTALE, append(&t, { 0x1100 }, 0, kPs));
 	ASSERT_EQ(0, sgt_mapping_unmap(&m, &back));
 	EXPECT_EQ(-SGT_ESTALE, sgt_dma_info(&m.dma, &n)) << "unmap consumed the mapping";
@@ -606,65 +720,372 @@ TEST_F(Dma, ConsumedAndDroppedHandlesAreStale)
 	EXPECT_EQ(-SGT_ESTALE, sgt_mapping_unmap(&m, &t));
 	sgt_dma_iter it;
 	EXPECT_EQ(-SGT_ESTALE, sgt_dma_iter_init(&it, &m.dma));
-	ASSERT_EQ(0, sgt_table_map(&back, dev_, SGT_DMA_TO_DEVICE, 0, &m));
+	ASSERT_EQ(0, sgt_table_map(&back, dev_, SGT_DMA_TO_DEVICE, 0, &m, SGT_MAY_SLEEP));
 	sgt_mapping_cleanup(&m);
 	EXPECT_EQ(-SGT_ESTALE, sgt_dma_sync_for_device(&m.dma)) << "dropped";
 	EXPECT_EQ(-SGT_ESTALE, sgt_cpu_check(&m.dma.cpu));
 	EXPECT_EQ(0u, reports()) << "the typed path never trips a debug check";
 }
 
-// A backend that, on unmap, reads every entry of the table and notes whether the table's chunks
-// were still allocated: dropping a mapping must unmap before it frees.
-struct OrderProbe {
-	sgt_test_alloc *alloc;
-	bool unmapped = false;
+// ---- a scripted backend: what the core does with a backend's results ----
+
+// A test backend that lays each entry out as one segment from a base address, then breaks the
+// result as told, so that each of the core's result checks can be made to fire. It also records
+// what the core hands it: the context, its per-mapping state, and whether the table's chunks were
+// still allocated at unmap (dropping a mapping must unmap before it frees).
+struct Scripted {
+	enum Break { NONE, BEYOND_MASK, TOO_LONG, CROSSES, MISALIGNED, TOO_MANY, SHORT, ZERO, EXTRA };
+	Break brk = NONE;
+	uint32_t guarantees = 0;
+	bool has_caps = true;
+	sgt_test_alloc *alloc = nullptr;
+	int maps = 0, unmaps = 0, syncs = 0;
+	sgt_alloc_ctx last_ctx = SGT_MAY_SLEEP;
+	void *last_priv = nullptr;
+	void *sync_priv = reinterpret_cast<void *>(1);
 	uint64_t live_at_unmap = 0;
 	uint64_t sum = 0;
+	int token = 0; // its address is the per-mapping state
 };
 
-int probe_map(sgt_device *dev, sgt_sg_table *sgt, sgt_dma_dir, unsigned long, uint32_t *out)
+int scripted_map(sgt_device *dev, sgt_sg_table *sgt, sgt_dma_dir, unsigned long, void **priv,
+		 uint32_t *out, sgt_alloc_ctx actx)
 {
-	(void)dev;
+	auto *b = static_cast<Scripted *>(dev->impl);
 	uint64_t addr = 0x10000;
+	b->maps++;
+	b->last_ctx = actx;
 	for (sgt_chunk *c = sgt->head; c; c = c->next)
 		for (uint32_t i = 0; i < c->num_ents; i++) {
 			c->ents[i].dma_addr = addr;
 			c->ents[i].dma_len = c->ents[i].len;
-			addr += c->ents[i].len;
+			addr += (c->ents[i].len + 0xfff) & ~0xfffull;
 		}
+	sgt_entry *e0 = &sgt->head->ents[0];
 	*out = sgt->num_cpu_ents;
+	switch (b->brk) {
+	case Scripted::BEYOND_MASK:
+		e0->dma_addr = 1ull << 40;
+		break;
+	case Scripted::TOO_LONG:
+	case Scripted::SHORT: // one segment claims less than the entry holds
+		e0->dma_len = b->brk == Scripted::TOO_LONG ? 128 * 1024 : e0->dma_len - 1;
+		break;
+	case Scripted::CROSSES:
+		e0->dma_addr = 0x10000 - 8;
+		break;
+	case Scripted::MISALIGNED:
+		e0->dma_addr += 4;
+		break;
+	case Scripted::ZERO:
+		*out = 0;
+		break;
+	case Scripted::EXTRA:
+		*out = sgt->num_cpu_ents + 1;
+		break;
+	case Scripted::TOO_MANY:
+	case Scripted::NONE:
+		break;
+	}
+	*priv = &b->token;
 	return 0;
 }
 
-int probe_unmap(sgt_device *dev, const sgt_sg_table *sgt, uint32_t, sgt_dma_dir, unsigned long)
+void scripted_unmap(sgt_device *dev, sgt_sg_table *sgt, void *priv, sgt_dma_dir, unsigned long)
 {
-	auto *p = static_cast<OrderProbe *>(dev->impl);
-	p->unmapped = true;
-	p->live_at_unmap = sgt_test_alloc_live(p->alloc);
+	auto *b = static_cast<Scripted *>(dev->impl);
+	b->unmaps++;
+	b->last_priv = priv;
+	b->live_at_unmap = b->alloc ? sgt_test_alloc_live(b->alloc) : 0;
 	for (const sgt_chunk *c = sgt->head; c; c = c->next) // a use-after-free under ASan if freed
 		for (uint32_t i = 0; i < c->num_ents; i++)
-			p->sum += c->ents[i].dma_addr;
+			b->sum += c->ents[i].dma_addr;
+}
+
+int scripted_sync(sgt_device *dev, const sgt_sg_table *, void *priv, sgt_dma_dir)
+{
+	auto *b = static_cast<Scripted *>(dev->impl);
+	b->syncs++;
+	b->sync_priv = priv;
 	return 0;
 }
 
-TEST_F(Dma, DropUnmapsBeforeFreeingTheEntries)
+int scripted_caps(sgt_device *dev, sgt_dma_caps *out)
+{
+	*out = {};
+	out->guarantees = static_cast<Scripted *>(dev->impl)->guarantees;
+	return 0;
+}
+
+class Core : public Dma {
+    protected:
+	Scripted b_;
+	sgt_dma_ops ops_{ SGT_DMA_OPS_ABI, "scripted", scripted_map,  scripted_unmap,
+			  scripted_sync,   scripted_sync, scripted_caps };
+	sgt_device dev_s_{};
+	int init(const sgt_device_params &dp = {})
+	{
+		ops_.caps = b_.has_caps ? scripted_caps : nullptr;
+		int err = sgt_device_init(&dev_s_, &ops_, &b_, &dp, nullptr);
+		if (!err) {
+			dev_ = &dev_s_; // reports(), count() and first_report() read this device
+			seen_.clear();
+			sgt_dma_debug_params dbg{};
+			dbg.on_report = on_report;
+			dbg.ctx = &seen_;
+			EXPECT_EQ(0, sgt_dma_debug_enable(&dev_s_, &dbg));
+		}
+		return err;
+	}
+	void TearDown() override
+	{
+		EXPECT_EQ(0u, sgt_device_cleanup(&dev_s_)) << "no mapping left behind";
+		Dma::TearDown();
+	}
+};
+
+TEST_F(Core, DropUnmapsBeforeFreeingTheEntriesAndHandsBackTheState)
 {
 	setup(12, 1); // one chunk per entry: several allocations to free
-	OrderProbe probe{ &alloc_ };
-	const sgt_dma_ops ops = { SGT_DMA_OPS_ABI, "order-probe", probe_map, probe_unmap,
-				  nullptr, nullptr, nullptr };
-	sgt_device dev{ &ops, &probe, {}, "probe" };
+	b_.alloc = &alloc_;
+	ASSERT_EQ(0, init());
 	sgt_table t;
 	ASSERT_EQ(0, from_pages(&t, { 0x1000, 0x1002, 0x1004 }, 0, 3 * kPs));
 	sgt_mapping m;
-	ASSERT_EQ(0, sgt_table_map(&t, &dev, SGT_DMA_TO_DEVICE, 0, &m));
-	ASSERT_EQ(0, sgt_dma_sync_for_cpu(&m.dma)) << "a backend without sync ops is coherent";
+	ASSERT_EQ(0, sgt_table_map(&t, &dev_s_, SGT_DMA_TO_DEVICE, 0, &m, SGT_MAY_SLEEP));
+	ASSERT_EQ(0, sgt_dma_sync_for_cpu(&m.dma));
+	EXPECT_EQ(&b_.token, b_.sync_priv) << "the sync got the mapping's state";
 	sgt_mapping_cleanup(&m);
-	EXPECT_TRUE(probe.unmapped);
-	EXPECT_EQ(3u, probe.live_at_unmap) << "all three chunks were still allocated at unmap";
+	EXPECT_EQ(1, b_.unmaps);
+	EXPECT_EQ(&b_.token, b_.last_priv) << "the unmap got the mapping's state";
+	EXPECT_EQ(3u, b_.live_at_unmap) << "all three chunks were still allocated at unmap";
 	EXPECT_EQ(0u, sgt_test_alloc_live(&alloc_));
-	sgt_dma_caps caps;
-	EXPECT_EQ(-SGT_EOPNOTSUPP, sgt_device_caps(&dev, &caps)) << "the probe has no caps op";
+	EXPECT_EQ(0u, reports());
+}
+
+TEST_F(Core, CorrectResultsAreAccepted)
+{
+	sgt_device_params dp{};
+	dp.dma_mask = UINT32_MAX;
+	dp.seg_boundary_mask = 0xffff;
+	dp.alignment = 512;
+	dp.max_segments = 3;
+	b_.guarantees = SGT_DMA_GUARANTEES_ALL;
+	ASSERT_EQ(0, init(dp));
+	sgt_table t;
+	ASSERT_EQ(0, from_pages(&t, { 0x1000, 0x1002, 0x1004 }, 0, 3 * kPs));
+	sgt_mapping m;
+	ASSERT_EQ(0, sgt_table_map(&t, &dev_s_, SGT_DMA_TO_DEVICE, 0, &m, SGT_MAY_SLEEP));
+	EXPECT_EQ(1u, sgt_dma_debug_live(&dev_s_));
+	sgt_mapping_cleanup(&m);
+	EXPECT_EQ(0u, reports()) << first_report();
+	EXPECT_EQ(0u, sgt_dma_debug_live(&dev_s_));
+}
+
+// Each broken result: refused with -EIO, undone through the backend's unmap, reported once.
+TEST_F(Core, EveryBrokenResultIsUndoneAndReported)
+{
+	sgt_device_params dp{};
+	dp.dma_mask = UINT32_MAX;
+	dp.seg_boundary_mask = 0xffff;
+	dp.alignment = 512;
+	dp.max_segments = 2;
+	b_.guarantees = SGT_DMA_GUARANTEES_ALL;
+	ASSERT_EQ(0, init(dp));
+	const std::pair<Scripted::Break, sgt_dma_report_kind> cases[] = {
+		{ Scripted::BEYOND_MASK, SGT_REPORT_SEGMENT_BEYOND_MASK },
+		{ Scripted::TOO_LONG, SGT_REPORT_SEGMENT_TOO_LONG },
+		{ Scripted::CROSSES, SGT_REPORT_SEGMENT_CROSSES_BOUNDARY },
+		{ Scripted::MISALIGNED, SGT_REPORT_SEGMENT_MISALIGNED },
+		{ Scripted::TOO_MANY, SGT_REPORT_TOO_MANY_SEGMENTS },
+		{ Scripted::SHORT, SGT_REPORT_BAD_MAPPING },
+		{ Scripted::ZERO, SGT_REPORT_BAD_MAPPING },
+		{ Scripted::EXTRA, SGT_REPORT_BAD_MAPPING },
+	};
+	int k = 0;
+	for (auto [brk, kind] : cases) {
+		SCOPED_TRACE(sgt_dma_report_name(kind));
+		b_.brk = brk;
+		sgt_table t;
+		std::vector<uint64_t> pfns = { 0x1000, 0x1002 };
+		if (brk == Scripted::TOO_MANY)
+			pfns.push_back(0x1004);
+		ASSERT_EQ(0, from_pages(&t, pfns, 0, pfns.size() * kPs));
+		Snapshot before = snapshot(&t.cpu);
+		sgt_dma_debug_clear(&dev_s_);
+		sgt_mapping m;
+		EXPECT_EQ(-SGT_EIO, sgt_table_map(&t, &dev_s_, SGT_DMA_TO_DEVICE, 0, &m, SGT_MAY_SLEEP));
+		EXPECT_EQ(++k, b_.unmaps) << "undone through the backend";
+		EXPECT_EQ(before, snapshot(&t.cpu)) << "the table is as it was";
+		EXPECT_EQ(0, sgt_cpu_check(&t.cpu));
+		EXPECT_EQ(1u, count(kind));
+		EXPECT_EQ(1u, reports()) << "that check alone: " << first_report();
+		EXPECT_EQ(0u, sgt_dma_debug_live(&dev_s_));
+		sgt_table_cleanup(&t);
+	}
+}
+
+TEST_F(Core, ConstraintsTheBackendCannotHonourAreRefusedUpFront)
+{
+	sgt_device_params dp{};
+	dp.alignment = 512;
+	EXPECT_EQ(-SGT_EOPNOTSUPP, init(dp)) << "no backend guarantee, nothing the core can do";
+	dp = {};
+	dp.seg_boundary_mask = 0xffff;
+	EXPECT_EQ(-SGT_EOPNOTSUPP, init(dp));
+	dp = {};
+	dp.dma_mask = UINT32_MAX;
+	EXPECT_EQ(-SGT_EOPNOTSUPP, init(dp));
+	b_.has_caps = false;
+	EXPECT_EQ(-SGT_EOPNOTSUPP, init(dp)) << "no caps op: no guarantees";
+	dp.alignment = 3;
+	EXPECT_EQ(-SGT_EINVAL, init(dp)) << "not a power of two";
+	b_.has_caps = true;
+	b_.guarantees = SGT_DMA_GUARANTEES_MASK;
+	dp = {};
+	dp.dma_mask = UINT32_MAX;
+	EXPECT_EQ(0, init(dp));
+	sgt_dma_ops bad = ops_;
+	bad.abi_version = 1;
+	sgt_device d2;
+	EXPECT_EQ(-SGT_EINVAL, sgt_device_init(&d2, &bad, &b_, nullptr, nullptr)) << "old ABI";
+}
+
+// What the core honours for a backend: entry lengths and counts, before the backend is called.
+TEST_F(Core, TheCoreHonoursSegmentSizeAndCountBeforeMapping)
+{
+	sgt_device_params dp{};
+	dp.max_segment_size = 8192;
+	dp.max_segments = 2;
+	ASSERT_EQ(0, init(dp));
+	sgt_table t;
+	ASSERT_EQ(0, from_pages(&t, run(0x1000, 3), 0, 3 * kPs)); // one 12 KiB entry
+	sgt_mapping m;
+	EXPECT_EQ(-SGT_EINVAL, sgt_table_map(&t, &dev_s_, SGT_DMA_TO_DEVICE, 0, &m, SGT_MAY_SLEEP));
+	sgt_table_cleanup(&t);
+	ASSERT_EQ(0, from_pages(&t, { 0x1000, 0x1002, 0x1004 }, 0, 3 * kPs)); // three entries
+	EXPECT_EQ(-SGT_EINVAL, sgt_table_map(&t, &dev_s_, SGT_DMA_TO_DEVICE, 0, &m, SGT_MAY_SLEEP));
+	EXPECT_EQ(0, b_.maps) << "refused before the backend saw either";
+	sgt_table_cleanup(&t);
+	ASSERT_EQ(0, from_pages(&t, { 0x1000, 0x1002 }, 0, 2 * kPs, 8192));
+	ASSERT_EQ(0, sgt_table_map(&t, &dev_s_, SGT_DMA_TO_DEVICE, 0, &m, SGT_MAY_SLEEP));
+	sgt_mapping_cleanup(&m);
+	EXPECT_EQ(0u, reports()) << first_report();
+}
+
+TEST_F(Core, TheAllocationContextReachesTheBackendAndTheDebugLayer)
+{
+	ASSERT_EQ(0, init());
+	sgt_device_cleanup(&dev_s_); // again, with the records from the test allocator
+	sgt_dma_debug_params dbg{};
+	dbg.alloc = &alloc_.alloc;
+	ASSERT_EQ(0, sgt_dma_debug_enable(&dev_s_, &dbg));
+	sgt_table t;
+	ASSERT_EQ(0, from_pages(&t, { 0x1000 }, 0, kPs));
+	uint64_t atomic_before = alloc_.num_atomic;
+	sgt_mapping m;
+	ASSERT_EQ(0, sgt_table_map(&t, &dev_s_, SGT_DMA_TO_DEVICE, 0, &m, SGT_ATOMIC));
+	EXPECT_EQ(SGT_ATOMIC, b_.last_ctx);
+	EXPECT_EQ(atomic_before + 1, alloc_.num_atomic) << "the debug record, allocated atomically";
+	ASSERT_EQ(0, sgt_mapping_unmap(&m, &t));
+	ASSERT_EQ(0, sgt_table_map(&t, &dev_s_, SGT_DMA_TO_DEVICE, 0, &m, SGT_MAY_SLEEP));
+	EXPECT_EQ(SGT_MAY_SLEEP, b_.last_ctx);
+	EXPECT_EQ(-SGT_EINVAL, sgt_table_map(nullptr, &dev_s_, SGT_DMA_TO_DEVICE, 0, &m,
+					     static_cast<sgt_alloc_ctx>(7)));
+	sgt_mapping_cleanup(&m);
+	EXPECT_FALSE(alloc_.bad_ctx);
+}
+
+TEST_F(Core, DebugRecordAllocationFailureMapsNothing)
+{
+	ASSERT_EQ(0, init());
+	sgt_device_cleanup(&dev_s_);
+	sgt_dma_debug_params dbg{};
+	dbg.alloc = &alloc_.alloc;
+	ASSERT_EQ(0, sgt_dma_debug_enable(&dev_s_, &dbg));
+	sgt_table t;
+	ASSERT_EQ(0, from_pages(&t, { 0x1000 }, 0, kPs));
+	alloc_.fail_at = alloc_.num_attempts + 1;
+	sgt_mapping m;
+	EXPECT_EQ(-SGT_ENOMEM, sgt_table_map(&t, &dev_s_, SGT_DMA_TO_DEVICE, 0, &m, SGT_MAY_SLEEP));
+	EXPECT_EQ(0, b_.maps) << "the record comes first: the backend never mapped";
+	EXPECT_EQ(0, sgt_cpu_check(&t.cpu));
+	sgt_table_cleanup(&t);
+}
+
+// A BorrowedMapping over a table sgt did not map: the backend syncs it from the table alone.
+TEST_F(Core, ForeignBorrowedMappingSyncsWithoutState)
+{
+	ASSERT_EQ(0, init());
+	sgt_table owner;
+	ASSERT_EQ(0, from_pages(&owner, { 0x1000 }, 0, kPs));
+	sgt_sg_table *raw = &owner.sgt__own;
+	raw->head->ents[0].dma_addr = 0x777000; // mapped by someone else, by hand
+	raw->head->ents[0].dma_len = kPs;
+	raw->num_dma_ents = 1;
+	sgt_borrowed_mapping bm;
+	ASSERT_EQ(0, sgt_borrowed_mapping_init(&bm, raw, &dev_s_, SGT_DMA_TO_DEVICE));
+	ASSERT_EQ(0, sgt_dma_sync_for_device(&bm.dma));
+	EXPECT_EQ(nullptr, b_.sync_priv);
+	EXPECT_EQ(0u, reports()) << "not this layer's mapping: nothing to check it against";
+	sgt_borrowed_mapping_cleanup(&bm);
+	raw->head->ents[0].dma_addr = 0;
+	raw->head->ents[0].dma_len = 0;
+	raw->num_dma_ents = 0;
+	sgt_table_cleanup(&owner);
+}
+
+// Issue 8, item 2: a bounce unmap that cannot copy a page back used to be refused, and the drop
+// then freed entries that were still mapped; a later table reusing the chunk got -EBUSY.
+struct PoisonMem {
+	sgt_memory mem;
+	sgt_test_mem *real;
+	uint64_t poisoned;
+	static void *map(void *ctx, uint64_t pfn)
+	{
+		auto *p = static_cast<PoisonMem *>(ctx);
+		return pfn == p->poisoned ? nullptr : p->real->mem.map_page(p->real->mem.ctx, pfn);
+	}
+	static void unmap(void *ctx, uint64_t pfn, void *addr)
+	{
+		auto *p = static_cast<PoisonMem *>(ctx);
+		if (p->real->mem.unmap_page)
+			p->real->mem.unmap_page(p->real->mem.ctx, pfn, addr);
+	}
+};
+
+TEST_F(Dma, BounceUnmapThatCannotCopyBackStillUnmaps)
+{
+	PoisonMem pm{ {}, &mem_, UINT64_MAX };
+	pm.mem = mem_.mem;
+	pm.mem.map_page = PoisonMem::map;
+	pm.mem.unmap_page = PoisonMem::unmap;
+	pm.mem.ctx = &pm;
+	sgt_simiommu_params p{};
+	p.mode = SGT_SIMIOMMU_BOUNCE;
+	p.mem = &pm.mem;
+	ASSERT_EQ(0, sgt_simiommu_new(&p, &sim_));
+	dev_ = sgt_simiommu_device(sim_);
+	ASSERT_EQ(0, sgt_dma_debug_enable(dev_, nullptr));
+	sgt_table t;
+	ASSERT_EQ(0, from_pages(&t, { 0x1000, 0x1005 }, 0, 2 * kPs));
+	sgt_mapping m;
+	ASSERT_EQ(0, sgt_table_map(&t, dev_, SGT_DMA_BIDIRECTIONAL, 0, &m, SGT_MAY_SLEEP));
+	pm.poisoned = 0x1005; // the page becomes unreachable while mapped
+	sgt_mapping_cleanup(&m);
+	EXPECT_EQ(0u, sgt_simiommu_live_mappings(sim_)) << "the unmap completed";
+	EXPECT_EQ(0u, sgt_dma_debug_live(dev_));
+	ASSERT_EQ(1u, sgt_simiommu_num_faults(sim_));
+	sgt_simiommu_fault f;
+	ASSERT_EQ(0, sgt_simiommu_fault_at(sim_, 0, &f));
+	EXPECT_EQ(SGT_FAULT_CPU_UNREACHABLE, f.kind) << f.msg;
+	expect_consistent();
+	// The freed chunk is reused by the allocator for the next table: that map must work.
+	pm.poisoned = UINT64_MAX;
+	ASSERT_EQ(0, from_pages(&t, { 0x1010, 0x1015 }, 0, 2 * kPs));
+	ASSERT_EQ(0, sgt_table_map(&t, dev_, SGT_DMA_BIDIRECTIONAL, 0, &m, SGT_MAY_SLEEP));
+	sgt_mapping_cleanup(&m);
+	EXPECT_EQ(0u, sgt_dma_debug_num_reports(dev_)) << sgt_dma_debug_msg(dev_, 0);
 }
 
 TEST_F(Dma, BorrowedMappingIteratesAndSyncsButNeverUnmaps)
@@ -674,7 +1095,7 @@ TEST_F(Dma, BorrowedMappingIteratesAndSyncsButNeverUnmaps)
 	ASSERT_EQ(0, from_pages(&owner, { 0x1000, 0x1005 }, 0, 2 * kPs));
 	sgt_sg_table *raw = &owner.sgt__own;
 	uint32_t n;
-	ASSERT_EQ(0, sgt_dma_map_sg(dev_, raw, SGT_DMA_BIDIRECTIONAL, 0, &n));
+	ASSERT_EQ(0, sgt_dma_map_sg(dev_, raw, SGT_DMA_BIDIRECTIONAL, 0, &n, SGT_MAY_SLEEP));
 	sgt_borrowed_mapping bm;
 	ASSERT_EQ(0, sgt_borrowed_mapping_init(&bm, raw, dev_, SGT_DMA_BIDIRECTIONAL));
 	EXPECT_EQ(1u, segments(&bm.dma).size());
@@ -714,7 +1135,7 @@ TEST_F(Dma, ConcurrentMapAndUnmapOnOneDevice)
 			for (int r = 0; r < kRounds; r++) {
 				sgt_mapping m;
 				uint8_t b;
-				if (sgt_table_map(&tables[i], dev_, SGT_DMA_TO_DEVICE, 0, &m)) {
+				if (sgt_table_map(&tables[i], dev_, SGT_DMA_TO_DEVICE, 0, &m, SGT_MAY_SLEEP)) {
 					failures[i]++;
 					continue;
 				}

@@ -35,7 +35,7 @@ std::vector<std::pair<std::string, int>> every_cpu_call(const sgt_cpu *t)
 		{ "copy_to_buffer", sgt_copy_to_buffer(t, 0, buf, sizeof(buf), &n) },
 		{ "copy_from_buffer", sgt_copy_from_buffer(t, 0, buf, sizeof(buf), &n) },
 		{ "zero", sgt_zero(t, 0, 1, &n) },
-		{ "split", sgt_split(t, 0, 1, &len, nullptr, &out) },
+		{ "split", sgt_split(t, 0, 1, &len, nullptr, &out, SGT_MAY_SLEEP) },
 	};
 	if (r[6].second == 0)
 		sgt_miter_stop(&m);
@@ -96,7 +96,7 @@ struct HandBuilt {
 		a->ents[0] = { 0x1000, 10, 100, 0, 0, 0 };
 		a->ents[1] = { 0x1004, 0, 5000, 0, 0, 0 };
 		b->ents[0] = { 0x1010, 4095, 1, 0, 0, 0 };
-		sgt = { a, b, mem, 5101, 3, 0 };
+		sgt = { a, b, mem, 5101, 3, 0, 0, nullptr, nullptr };
 	}
 };
 

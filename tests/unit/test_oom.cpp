@@ -80,7 +80,7 @@ TEST_F(Oom, AppendThatMergesAndChains)
 TEST_F(Oom, AllocOrderChunksAndPages)
 {
 	sgt_table t{};
-	auto op = [&] { return sgt_table_init_alloc_order(&t, &params_, 5 * kPs, 0); };
+	auto op = [&] { return sgt_table_init_alloc_order(&t, &params_, 5 * kPs, 0, SGT_MAY_SLEEP); };
 	auto check = [&] {
 		EXPECT_EQ(0u, t.cpu.sgt__state);
 		EXPECT_EQ(0u, alloc_.live_bytes);
@@ -102,7 +102,7 @@ TEST_F(Oom, Split)
 	sgt_table out[3]{};
 	const uint64_t lens[] = { 3 * kPs, 3 * kPs, 3 * kPs };
 	uint64_t live = alloc_.live_bytes;
-	int failures = sweep_chunks([&] { return sgt_split(&src.cpu, 0, 3, lens, &params_, out); },
+	int failures = sweep_chunks([&] { return sgt_split(&src.cpu, 0, 3, lens, &params_, out, SGT_MAY_SLEEP); },
 				    [&] {
 					    EXPECT_EQ(live, alloc_.live_bytes);
 					    for (auto &o : out)

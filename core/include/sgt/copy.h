@@ -2,8 +2,7 @@
 #ifndef SGT_COPY_H
 #define SGT_COPY_H
 
-#include <stddef.h>
-#include <stdint.h>
+#include "sgt/types.h"
 
 #include "sgt/error.h"
 #include "sgt/table.h"
@@ -36,7 +35,7 @@ extern "C" {
  * Return: 0; -SGT_EFAULT when the memory domain refused a page (bytes before it were copied and
  * counted); -SGT_ESTALE; -SGT_EINVAL for NULL arguments (nothing copied, *@out_copied = 0).
  */
-SGT_MUST_CHECK int sgt_copy_to_buffer(const struct sgt_cpu *t, uint64_t skip, void *buf, size_t len,
+SGT_API SGT_MUST_CHECK int sgt_copy_to_buffer(const struct sgt_cpu *t, uint64_t skip, void *buf, size_t len,
 				      size_t *out_copied);
 
 /**
@@ -49,7 +48,7 @@ SGT_MUST_CHECK int sgt_copy_to_buffer(const struct sgt_cpu *t, uint64_t skip, vo
  *
  * Return: as for sgt_copy_to_buffer().
  */
-SGT_MUST_CHECK int sgt_copy_from_buffer(const struct sgt_cpu *t, uint64_t skip, const void *buf,
+SGT_API SGT_MUST_CHECK int sgt_copy_from_buffer(const struct sgt_cpu *t, uint64_t skip, const void *buf,
 					size_t len, size_t *out_copied);
 
 /**
@@ -61,7 +60,7 @@ SGT_MUST_CHECK int sgt_copy_from_buffer(const struct sgt_cpu *t, uint64_t skip, 
  *
  * Return: as for sgt_copy_to_buffer().
  */
-SGT_MUST_CHECK int sgt_zero(const struct sgt_cpu *t, uint64_t skip, size_t len, size_t *out_zeroed);
+SGT_API SGT_MUST_CHECK int sgt_zero(const struct sgt_cpu *t, uint64_t skip, size_t len, size_t *out_zeroed);
 
 #ifdef __cplusplus
 }

@@ -2,11 +2,14 @@
 #ifndef SGT_ERROR_H
 #define SGT_ERROR_H
 
+#include "sgt/types.h"
+
 /**
  * DOC: Error codes
  *
  * Every fallible sgt function returns ``int``: 0 on success or a negative ``SGT_E*`` code. The
- * values are the Linux errno values, so a kernel build passes them straight through. Counts and
+ * values are the platform's errno values (see below), so a kernel build passes them straight
+ * through and a user-space caller can hand them to strerror(). Counts and
  * results go out through ``out_`` parameters, never through the return value, and there is no
  * thread-local error state.
  *
@@ -26,6 +29,32 @@
  * - ``SGT_EOPNOTSUPP``: the memory domain or backend lacks the operation (e.g. page allocation).
  */
 
+/*
+ * The numbers come from the platform where it has errno: <linux/errno.h> in a kernel, <errno.h> in
+ * a hosted build (they differ between architectures: EOVERFLOW is 75 on x86 and 79 on MIPS). A
+ * freestanding build has no errno; it uses the Linux asm-generic numbers.
+ */
+#if defined(__KERNEL__)
+#include <linux/errno.h>
+#define SGT__ERRNO_FROM_PLATFORM 1
+#elif defined(__STDC_HOSTED__) && __STDC_HOSTED__
+#include <errno.h>
+#define SGT__ERRNO_FROM_PLATFORM 1
+#endif
+
+#ifdef SGT__ERRNO_FROM_PLATFORM
+#define SGT_EIO EIO
+#define SGT_E2BIG E2BIG
+#define SGT_ENOMEM ENOMEM
+#define SGT_EFAULT EFAULT
+#define SGT_EBUSY EBUSY
+#define SGT_EINVAL EINVAL
+#define SGT_ENOSPC ENOSPC
+#define SGT_ERANGE ERANGE
+#define SGT_EOVERFLOW EOVERFLOW
+#define SGT_EOPNOTSUPP EOPNOTSUPP
+#define SGT_ESTALE ESTALE
+#else
 #define SGT_EIO 5
 #define SGT_E2BIG 7
 #define SGT_ENOMEM 12
@@ -37,6 +66,7 @@
 #define SGT_EOVERFLOW 75
 #define SGT_EOPNOTSUPP 95
 #define SGT_ESTALE 116
+#endif
 
 #if defined(__GNUC__) || defined(__clang__)
 #define SGT_MUST_CHECK __attribute__((warn_unused_result))
@@ -56,7 +86,7 @@ extern "C" {
  * Return: a static, NUL-terminated English description; "unknown error" for codes sgt never
  * returns. The string is owned by the library and must not be freed.
  */
-const char *sgt_strerror(int err);
+SGT_API const char *sgt_strerror(int err);
 
 /**
  * sgt_errname() - the symbolic name of an sgt return code
@@ -64,7 +94,7 @@ const char *sgt_strerror(int err);
  *
  * Return: "0", "-EINVAL", "-ENOMEM", ... as a static string; "-E?" for an unknown code.
  */
-const char *sgt_errname(int err);
+SGT_API const char *sgt_errname(int err);
 
 #ifdef __cplusplus
 }

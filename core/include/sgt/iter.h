@@ -2,9 +2,7 @@
 #ifndef SGT_ITER_H
 #define SGT_ITER_H
 
-#include <stdbool.h>
-#include <stddef.h>
-#include <stdint.h>
+#include "sgt/types.h"
 
 #include "sgt/error.h"
 #include "sgt/table.h"
@@ -93,7 +91,7 @@ extern "C" {
  * Return: 0; -SGT_ESTALE; -SGT_EINVAL for NULL or an uninitialised handle. On failure @it is not
  * written.
  */
-SGT_MUST_CHECK int sgt_ent_iter_init(struct sgt_ent_iter *it, const struct sgt_cpu *t);
+SGT_API SGT_MUST_CHECK int sgt_ent_iter_init(struct sgt_ent_iter *it, const struct sgt_cpu *t);
 
 /**
  * sgt_ent_iter_next() - advance to the next entry
@@ -101,7 +99,7 @@ SGT_MUST_CHECK int sgt_ent_iter_init(struct sgt_ent_iter *it, const struct sgt_c
  *
  * Return: true with @it->ent set, or false at the end.
  */
-bool sgt_ent_iter_next(struct sgt_ent_iter *it);
+SGT_API bool sgt_ent_iter_next(struct sgt_ent_iter *it);
 
 /**
  * sgt_page_iter_init() - start a page walk
@@ -112,7 +110,7 @@ bool sgt_ent_iter_next(struct sgt_ent_iter *it);
  * Return: 0; -SGT_ESTALE; -SGT_EINVAL. A @start_page past the end gives an empty walk.
  * Notes: on failure @it is not written.
  */
-SGT_MUST_CHECK int sgt_page_iter_init(struct sgt_page_iter *it, const struct sgt_cpu *t,
+SGT_API SGT_MUST_CHECK int sgt_page_iter_init(struct sgt_page_iter *it, const struct sgt_cpu *t,
 				      uint64_t start_page);
 
 /**
@@ -121,7 +119,7 @@ SGT_MUST_CHECK int sgt_page_iter_init(struct sgt_page_iter *it, const struct sgt
  *
  * Return: true with the public fields set, or false at the end.
  */
-bool sgt_page_iter_next(struct sgt_page_iter *it);
+SGT_API bool sgt_page_iter_next(struct sgt_page_iter *it);
 
 /**
  * sgt_miter_start() - start a mapping walk
@@ -132,7 +130,7 @@ bool sgt_page_iter_next(struct sgt_page_iter *it);
  * Return: 0; -SGT_ESTALE; -SGT_EINVAL. On failure @m is not written. After a successful start the
  * caller must call sgt_miter_stop().
  */
-SGT_MUST_CHECK int sgt_miter_start(struct sgt_miter *m, const struct sgt_cpu *t, uint64_t skip);
+SGT_API SGT_MUST_CHECK int sgt_miter_start(struct sgt_miter *m, const struct sgt_cpu *t, uint64_t skip);
 
 /**
  * sgt_miter_next() - map the next piece
@@ -142,13 +140,13 @@ SGT_MUST_CHECK int sgt_miter_start(struct sgt_miter *m, const struct sgt_cpu *t,
  * Return: true with @m->addr and @m->len set; false at the end or when the memory domain refused
  * a page (sgt_miter_error() then says -SGT_EFAULT).
  */
-bool sgt_miter_next(struct sgt_miter *m);
+SGT_API bool sgt_miter_next(struct sgt_miter *m);
 
 /**
  * sgt_miter_stop() - end the walk and the access to the current page
  * @m: a started iterator; stopping twice is harmless
  */
-void sgt_miter_stop(struct sgt_miter *m);
+SGT_API void sgt_miter_stop(struct sgt_miter *m);
 
 /**
  * sgt_miter_error() - why a mapping walk ended early
@@ -157,7 +155,7 @@ void sgt_miter_stop(struct sgt_miter *m);
  * Return: 0 if it ended at the end of the table (or has not ended), -SGT_EFAULT if a page could
  * not be mapped.
  */
-int sgt_miter_error(const struct sgt_miter *m);
+SGT_API int sgt_miter_error(const struct sgt_miter *m);
 
 #ifdef __cplusplus
 }

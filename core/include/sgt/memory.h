@@ -2,7 +2,8 @@
 #ifndef SGT_MEMORY_H
 #define SGT_MEMORY_H
 
-#include <stdint.h>
+#include "sgt/alloc.h"
+#include "sgt/types.h"
 
 /**
  * DOC: Memory domains
@@ -33,7 +34,7 @@
  *               order of mapping and holds at most one page per iterator.
  * @unmap_page:  ends the access that @map_page gave; may be NULL when unmapping is a no-op.
  * @alloc_pages: optional: allocates ``1 << order`` contiguous, zeroed pages and stores the first
- *               frame in @out_pfn; returns 0 or a negative SGT_E* code. NULL means the domain
+ *               frame in @out_pfn, in allocation context @actx; returns 0 or a negative SGT_E* code. NULL means the domain
  *               cannot allocate (sgt_table_init_alloc_order() then returns -SGT_EOPNOTSUPP).
  * @free_pages:  releases pages from @alloc_pages; required when @alloc_pages is set.
  * @ctx:         passed to every callback unchanged.
@@ -42,7 +43,7 @@ struct sgt_memory {
 	unsigned int page_shift;
 	void *(*map_page)(void *ctx, uint64_t pfn);
 	void (*unmap_page)(void *ctx, uint64_t pfn, void *addr);
-	int (*alloc_pages)(void *ctx, unsigned int order, uint64_t *out_pfn);
+	int (*alloc_pages)(void *ctx, unsigned int order, uint64_t *out_pfn, enum sgt_alloc_ctx actx);
 	void (*free_pages)(void *ctx, uint64_t pfn, unsigned int order);
 	void *ctx;
 };

@@ -8,17 +8,20 @@
 /**
  * DOC: The platform interface
  *
- * The core needs three things from the environment it is linked into, and nothing else (it uses
- * only ``<stddef.h>``, ``<stdint.h>`` and ``<stdbool.h>``, plus the compiler's ``memcpy`` and
- * ``memset``, which every C environment provides). A platform file implements them; CMake picks
- * one with ``SGT_PLATFORM``:
+ * The core needs four things from the environment it is linked into, and nothing else (its types
+ * come from ``sgt/types.h``, plus the compiler's ``memcpy`` and ``memset`` and ``__builtin_va_*``,
+ * which every C environment provides): a default allocator, a default memory domain, a lock (for
+ * the DMA debug layer) and a way to report a failed debug assertion. A platform file implements
+ * them; CMake picks one with ``SGT_PLATFORM``:
  *
  * - ``user`` (``core/platform/user/``): malloc allocator, identity memory domain with 4 KiB
- *   pages, assertion failures print and abort.
+ *   pages, pthread mutexes, assertion failures print and abort.
  * - ``none`` (``core/platform/none/``): the freestanding build. No default allocator or memory
- *   domain (callers pass their own), assertion failures trap.
+ *   domain (callers pass their own), no threads (the lock is a no-op, so callers serialise calls
+ *   for one device), assertion failures trap.
  *
- * A kernel platform maps the same three onto kmalloc, ``kmap_local_page`` and ``BUG()``.
+ * A kernel platform maps them onto kmalloc, ``kmap_local_page``, a spinlock and ``WARN()``: there
+ * sgt_platform_assert_fail() returns and the failed operation is refused (it fails closed).
  */
 
 #ifdef __cplusplus
@@ -30,27 +33,52 @@ extern "C" {
  *
  * Return: a static allocator, or NULL when the platform has none.
  */
-const struct sgt_allocator *sgt_platform_allocator(void);
+SGT_API const struct sgt_allocator *sgt_platform_allocator(void);
 
 /**
  * sgt_platform_memory() - the memory domain used when a caller passes none
  *
  * Return: a static domain, or NULL when the platform has none.
  */
-const struct sgt_memory *sgt_platform_memory(void);
+SGT_API const struct sgt_memory *sgt_platform_memory(void);
 
 /**
- * sgt_platform_assert_fail() - report a failed debug assertion and stop
+ * sgt_platform_lock_new() - a lock for one device's debug layer
+ *
+ * Context: may sleep (allocates).
+ * Return: the lock, or NULL when out of memory.
+ */
+SGT_API void *sgt_platform_lock_new(void);
+
+/**
+ * sgt_platform_lock_free() - free a lock from sgt_platform_lock_new()
+ * @lock: the lock, not held; NULL is a no-op
+ */
+SGT_API void sgt_platform_lock_free(void *lock);
+
+/**
+ * sgt_platform_lock() - take a lock; sgt holds it briefly and never sleeps under it
+ * @lock: the lock
+ */
+SGT_API void sgt_platform_lock(void *lock);
+
+/**
+ * sgt_platform_unlock() - release a lock taken with sgt_platform_lock()
+ * @lock: the lock
+ */
+SGT_API void sgt_platform_unlock(void *lock);
+
+/**
+ * sgt_platform_assert_fail() - report a failed debug assertion
  * @expr: the expression text
  * @file: source file
  * @line: source line
  *
- * Only debug builds (``SGT_DEBUG_CHECKS``) call it. Does not return.
+ * Only debug builds (``SGT_DEBUG_CHECKS``) call it. In user space and freestanding it does not
+ * return (abort, trap). A platform where stopping is worse than going on (a kernel: WARN, not
+ * BUG) may return: every caller then fails the operation closed (-SGT_EIO, nothing changed).
  */
-#if defined(__GNUC__) || defined(__clang__)
-__attribute__((noreturn))
-#endif
-void sgt_platform_assert_fail(const char *expr, const char *file, int line);
+SGT_API void sgt_platform_assert_fail(const char *expr, const char *file, int line);
 
 #ifdef __cplusplus
 }

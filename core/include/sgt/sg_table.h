@@ -2,12 +2,12 @@
 #ifndef SGT_SG_TABLE_H
 #define SGT_SG_TABLE_H
 
-#include <stdbool.h>
-#include <stddef.h>
-#include <stdint.h>
+#include "sgt/types.h"
 
 #include "sgt/error.h"
 #include "sgt/memory.h"
+
+struct sgt_device;
 
 /**
  * DOC: Notes on the raw table representation
@@ -35,7 +35,7 @@
  *    ``dma_len >= 1`` and ``dma_addr + dma_len`` does not wrap; the rest have ``dma_addr == 0`` and
  *    ``dma_len == 0``. A mapped table (``num_dma_ents > 0``) has DMA lengths that add up to
  *    ``total_len``: a mapping covers every CPU byte exactly once. An unmapped table has
- *    ``num_dma_ents == 0`` and all DMA fields zero. (Linux keeps ``orig_nents`` and ``nents``
+ *    ``num_dma_ents == 0``, all DMA fields zero and no ``dma_dev``, ``dma_priv`` or ``dma_dir``. (Linux keeps ``orig_nents`` and ``nents``
  *    the same way: the DMA layer may merge entries, so the DMA count can be smaller.)
  * 7. Reserved fields are zero.
  *
@@ -88,6 +88,11 @@ struct sgt_chunk {
  * @total_len:    sum of the entries' lengths.
  * @num_cpu_ents: CPU entries (Linux ``orig_nents``).
  * @num_dma_ents: DMA segments, 0 when unmapped (Linux ``nents`` after mapping).
+ * @dma_dir:      the direction it was mapped with (&enum sgt_dma_dir), when sgt mapped it.
+ * @dma_dev:      the device sgt mapped it for, NULL when sgt did not map it (unmapped, or mapped
+ *                by someone else and only wrapped).
+ * @dma_priv:     the backend's state for this mapping, from its map_sg op; handed back on unmap
+ *                and sync. Owned by the backend; NULL when @dma_dev is.
  *
  * See the invariants in the DOC block above. The struct is public so that other code can build
  * one and lend it; handles treat its fields as theirs to maintain.
@@ -99,6 +104,9 @@ struct sgt_sg_table {
 	uint64_t total_len;
 	uint32_t num_cpu_ents;
 	uint32_t num_dma_ents;
+	uint32_t dma_dir;
+	struct sgt_device *dma_dev;
+	void *dma_priv;
 };
 
 /**
@@ -132,7 +140,7 @@ static inline size_t sgt_chunk_size(uint32_t capacity)
  * Context: any; no allocation; O(number of entries). Never writes to @sgt.
  * Return: 0 if the table satisfies the invariants in the DOC block, -SGT_EINVAL otherwise.
  */
-SGT_MUST_CHECK int sgt_sg_table_check(const struct sgt_sg_table *sgt, const char **out_why);
+SGT_API SGT_MUST_CHECK int sgt_sg_table_check(const struct sgt_sg_table *sgt, const char **out_why);
 
 /**
  * sgt_sg_table_is_valid() - sgt_sg_table_check() as a predicate
@@ -140,7 +148,7 @@ SGT_MUST_CHECK int sgt_sg_table_check(const struct sgt_sg_table *sgt, const char
  *
  * Return: true when every invariant holds.
  */
-bool sgt_sg_table_is_valid(const struct sgt_sg_table *sgt);
+SGT_API bool sgt_sg_table_is_valid(const struct sgt_sg_table *sgt);
 
 /**
  * sgt_sg_first() - the first entry of a raw table
@@ -151,7 +159,7 @@ bool sgt_sg_table_is_valid(const struct sgt_sg_table *sgt);
  * functions point into the table's chunks: the table owns them, and they are valid until the
  * table changes or is dropped.
  */
-const struct sgt_entry *sgt_sg_first(const struct sgt_sg_table *sgt, struct sgt_pos *pos);
+SGT_API const struct sgt_entry *sgt_sg_first(const struct sgt_sg_table *sgt, struct sgt_pos *pos);
 
 /**
  * sgt_sg_next() - step to the following entry (Linux ``sg_next``)
@@ -159,7 +167,7 @@ const struct sgt_entry *sgt_sg_first(const struct sgt_sg_table *sgt, struct sgt_
  *
  * Return: the next entry, or NULL (and @pos at the end) after the last one.
  */
-const struct sgt_entry *sgt_sg_next(struct sgt_pos *pos);
+SGT_API const struct sgt_entry *sgt_sg_next(struct sgt_pos *pos);
 
 /**
  * sgt_sg_last() - the last entry of a raw table (Linux ``sg_last``), in O(1)
@@ -167,7 +175,7 @@ const struct sgt_entry *sgt_sg_next(struct sgt_pos *pos);
  *
  * Return: the last entry, or NULL for an empty table.
  */
-const struct sgt_entry *sgt_sg_last(const struct sgt_sg_table *sgt);
+SGT_API const struct sgt_entry *sgt_sg_last(const struct sgt_sg_table *sgt);
 
 #ifdef __cplusplus
 }

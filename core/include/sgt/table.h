@@ -2,9 +2,7 @@
 #ifndef SGT_TABLE_H
 #define SGT_TABLE_H
 
-#include <stdbool.h>
-#include <stddef.h>
-#include <stdint.h>
+#include "sgt/types.h"
 
 #include "sgt/alloc.h"
 #include "sgt/error.h"
@@ -127,7 +125,7 @@ extern "C" {
  * @pfns:      the frames; must outlive every use of @pages
  * @num_pages: entries in @pfns
  */
-void sgt_pages_from_array(struct sgt_pages *pages, const uint64_t *pfns, uint64_t num_pages);
+SGT_API void sgt_pages_from_array(struct sgt_pages *pages, const uint64_t *pfns, uint64_t num_pages);
 
 /**
  * sgt_table_init() - create an empty owned table, ready for appends
@@ -138,7 +136,7 @@ void sgt_pages_from_array(struct sgt_pages *pages, const uint64_t *pfns, uint64_
  * Return: 0; -SGT_EINVAL for a NULL @t or bad @params.
  * Notes: on failure @t is not written. On success @t must be released with sgt_table_cleanup().
  */
-SGT_MUST_CHECK int sgt_table_init(struct sgt_table *t, const struct sgt_table_params *params);
+SGT_API SGT_MUST_CHECK int sgt_table_init(struct sgt_table *t, const struct sgt_table_params *params);
 
 /**
  * sgt_table_init_from_pages() - build an owned table over pages
@@ -150,22 +148,25 @@ SGT_MUST_CHECK int sgt_table_init(struct sgt_table *t, const struct sgt_table_pa
  * @size:        bytes of data, at least 1; needs ceil((@offset + @size) / page size) pages, and
  *               pages past those are not used
  * @max_segment: largest entry in bytes; rounded down to a page multiple; under one page is invalid
+ * @actx:        allocation context
  *
  * Adjacent pages whose frames are consecutive merge into one entry while the entry spans at most
  * @max_segment / page size pages; the first entry starts at @offset and the last one ends where
  * @size runs out.
  *
- * Context: allocates the entry chunks from the table's allocator; calls @pages->pfn twice per page.
+ * Context: as @actx says; allocates the entry chunks from the table's allocator; calls
+ * @pages->pfn twice per page.
  * Return: 0; -SGT_EINVAL for NULL arguments, zero pages, zero @size, @offset past the first page,
  * a @max_segment under one page or bad @params; -SGT_ERANGE when @size needs more pages than the
  * provider has; -SGT_EOVERFLOW when @offset + @size or a frame number does not fit; -SGT_E2BIG
  * past 2^32 - 1 entries; -SGT_ENOMEM.
  * Notes: on failure @t is not written and nothing is allocated.
  */
-SGT_MUST_CHECK int sgt_table_init_from_pages(struct sgt_table *t,
+SGT_API SGT_MUST_CHECK int sgt_table_init_from_pages(struct sgt_table *t,
 					     const struct sgt_table_params *params,
 					     const struct sgt_pages *pages, uint32_t offset,
-					     uint64_t size, uint32_t max_segment);
+					     uint64_t size, uint32_t max_segment,
+					     enum sgt_alloc_ctx actx);
 
 /**
  * sgt_table_append_pages() - append pages to an owned table (``sg_alloc_append_table_from_pages``)
@@ -174,6 +175,8 @@ SGT_MUST_CHECK int sgt_table_init_from_pages(struct sgt_table *t,
  * @offset:      where the new data starts in its first page; below the page size
  * @size:        bytes to append, at least 1
  * @max_segment: as for sgt_table_init_from_pages(); applies to the new pages and to the merge
+ * @actx:        allocation context (a table built where it may sleep can be appended in atomic
+ *               context)
  *
  * The first new pages merge into the table's last entry when @offset is 0, the last entry ends
  * exactly at a page boundary, the first new frame follows the last entry's last frame, and the
@@ -182,13 +185,15 @@ SGT_MUST_CHECK int sgt_table_init_from_pages(struct sgt_table *t,
  * merges only bytes that really are contiguous.) The rest is laid out as by
  * sgt_table_init_from_pages().
  *
+ * Context: as @actx says.
  * Return: as for sgt_table_init_from_pages(), plus -SGT_ESTALE for a stale handle and
  * -SGT_EINVAL for a table that owns its pages.
  * Notes: on failure the table is exactly as before: same entries, same last entry length, no
  * chunk added, nothing leaked.
  */
-SGT_MUST_CHECK int sgt_table_append_pages(struct sgt_table *t, const struct sgt_pages *pages,
-					  uint32_t offset, uint64_t size, uint32_t max_segment);
+SGT_API SGT_MUST_CHECK int sgt_table_append_pages(struct sgt_table *t, const struct sgt_pages *pages,
+					  uint32_t offset, uint64_t size, uint32_t max_segment,
+					  enum sgt_alloc_ctx actx);
 
 /**
  * sgt_table_init_alloc_order() - a table over freshly allocated pages (``sgl_alloc_order``)
@@ -197,18 +202,21 @@ SGT_MUST_CHECK int sgt_table_append_pages(struct sgt_table *t, const struct sgt_
  * @length: bytes, at least 1
  * @order:  each entry is one block of ``page size << order`` bytes (the last may be shorter);
  *          the block must fit in 2^31 bytes
+ * @actx:   allocation context, for the chunks and the pages
  *
  * The table owns the pages: sgt_table_cleanup() frees them with the entries. The memory
  * domain's allocator zeroes them.
  *
+ * Context: as @actx says.
  * Return: 0; -SGT_EINVAL for NULL arguments, zero @length, too large an @order, bad @params;
  * -SGT_EOPNOTSUPP when the domain cannot allocate pages; -SGT_E2BIG; -SGT_ENOMEM (or the domain's
  * own error) when chunks or pages run out.
  * Notes: on failure @t is not written and every page and chunk allocated so far is freed.
  */
-SGT_MUST_CHECK int sgt_table_init_alloc_order(struct sgt_table *t,
+SGT_API SGT_MUST_CHECK int sgt_table_init_alloc_order(struct sgt_table *t,
 					      const struct sgt_table_params *params,
-					      uint64_t length, unsigned int order);
+					      uint64_t length, unsigned int order,
+					      enum sgt_alloc_ctx actx);
 
 /**
  * sgt_table_cleanup() - drop an owned, unmapped table
@@ -218,7 +226,7 @@ SGT_MUST_CHECK int sgt_table_init_alloc_order(struct sgt_table *t,
  * provider. Leaves @t stale. NULL, a stale or an uninitialised-but-zeroed handle is a no-op, so
  * dropping twice is safe.
  */
-void sgt_table_cleanup(struct sgt_table *t);
+SGT_API void sgt_table_cleanup(struct sgt_table *t);
 
 /**
  * sgt_borrowed_init() - wrap a raw table that someone else owns (the "unsafe" constructor)
@@ -233,7 +241,7 @@ void sgt_table_cleanup(struct sgt_table *t);
  * Return: 0; -SGT_EINVAL for NULL arguments or a raw table that breaks an invariant.
  * Notes: on failure @b is not written.
  */
-SGT_MUST_CHECK int sgt_borrowed_init(struct sgt_borrowed *b, const struct sgt_sg_table *sgt);
+SGT_API SGT_MUST_CHECK int sgt_borrowed_init(struct sgt_borrowed *b, const struct sgt_sg_table *sgt);
 
 /**
  * sgt_borrowed_cleanup() - end a borrow
@@ -241,7 +249,7 @@ SGT_MUST_CHECK int sgt_borrowed_init(struct sgt_borrowed *b, const struct sgt_sg
  *
  * Frees nothing; the owner keeps the raw table. Leaves @b stale; a no-op when already stale.
  */
-void sgt_borrowed_cleanup(struct sgt_borrowed *b);
+SGT_API void sgt_borrowed_cleanup(struct sgt_borrowed *b);
 
 /**
  * sgt_cpu_check() - check a handle and the invariants of its table
@@ -253,7 +261,7 @@ void sgt_borrowed_cleanup(struct sgt_borrowed *b);
  * broken invariant.
  * Notes: reads only.
  */
-SGT_MUST_CHECK int sgt_cpu_check(const struct sgt_cpu *t);
+SGT_API SGT_MUST_CHECK int sgt_cpu_check(const struct sgt_cpu *t);
 
 /**
  * sgt_cpu_sg_table() - the raw table behind a handle, to lend it to other code
@@ -263,7 +271,7 @@ SGT_MUST_CHECK int sgt_cpu_check(const struct sgt_cpu *t);
  * Return: 0; -SGT_ESTALE; -SGT_EINVAL for NULL arguments.
  * Notes: reads only; the out parameters are written only on success.
  */
-SGT_MUST_CHECK int sgt_cpu_sg_table(const struct sgt_cpu *t, const struct sgt_sg_table **out_sgt);
+SGT_API SGT_MUST_CHECK int sgt_cpu_sg_table(const struct sgt_cpu *t, const struct sgt_sg_table **out_sgt);
 
 /**
  * sgt_cpu_info() - entry count and byte length of a table
@@ -274,7 +282,7 @@ SGT_MUST_CHECK int sgt_cpu_sg_table(const struct sgt_cpu *t, const struct sgt_sg
  * Return: 0; -SGT_ESTALE; -SGT_EINVAL for a NULL or uninitialised handle.
  * Notes: reads only; the out parameters are written only on success.
  */
-SGT_MUST_CHECK int sgt_cpu_info(const struct sgt_cpu *t, uint32_t *out_num_ents,
+SGT_API SGT_MUST_CHECK int sgt_cpu_info(const struct sgt_cpu *t, uint32_t *out_num_ents,
 				uint64_t *out_total_len);
 
 /**
@@ -287,7 +295,7 @@ SGT_MUST_CHECK int sgt_cpu_info(const struct sgt_cpu *t, uint32_t *out_num_ents,
  * -SGT_ESTALE.
  * Notes: reads only; the out parameters are written only on success.
  */
-SGT_MUST_CHECK int sgt_nents_for_len(const struct sgt_cpu *t, uint64_t len, uint32_t *out_num);
+SGT_API SGT_MUST_CHECK int sgt_nents_for_len(const struct sgt_cpu *t, uint64_t len, uint32_t *out_num);
 
 /**
  * sgt_split() - split a byte range of a table into new owned tables (``sg_split``)
@@ -297,6 +305,7 @@ SGT_MUST_CHECK int sgt_nents_for_len(const struct sgt_cpu *t, uint64_t len, uint
  * @split_lens: length in bytes of each new table, each at least 1
  * @params:     allocation parameters for the new tables; @params->mem must be NULL or @in's domain
  * @out:        array of @num_splits caller-owned handles to initialise
+ * @actx:       allocation context
  *
  * Table *k* covers the @split_lens[k] bytes that follow table *k-1*'s. Each entry of @in that the
  * range touches gives one entry (cut at the range's ends; no re-merging), so the new tables have
@@ -304,6 +313,7 @@ SGT_MUST_CHECK int sgt_nents_for_len(const struct sgt_cpu *t, uint64_t len, uint
  * belong to @in's owner and must outlive them (a split of a sgt_table_init_alloc_order() table
  * must be dropped before it).
  *
+ * Context: as @actx says.
  * Return: 0; -SGT_EINVAL for NULL arguments, zero @num_splits or a zero length, a different
  * memory domain; -SGT_ERANGE when @skip plus the lengths run past the end of @in;
  * -SGT_EOVERFLOW when they do not fit 64 bits; -SGT_ESTALE; -SGT_ENOMEM.
@@ -311,9 +321,9 @@ SGT_MUST_CHECK int sgt_nents_for_len(const struct sgt_cpu *t, uint64_t len, uint
  * frees everything made so far and leaves the elements of @out it reached stale (not live;
  * sgt_table_cleanup() on them is a no-op); nothing stays allocated.
  */
-SGT_MUST_CHECK int sgt_split(const struct sgt_cpu *in, uint64_t skip, size_t num_splits,
+SGT_API SGT_MUST_CHECK int sgt_split(const struct sgt_cpu *in, uint64_t skip, size_t num_splits,
 			     const uint64_t *split_lens, const struct sgt_table_params *params,
-			     struct sgt_table *out);
+			     struct sgt_table *out, enum sgt_alloc_ctx actx);
 
 #ifdef __cplusplus
 }

@@ -25,7 +25,7 @@ extern "C" {
  *
  * Return: 0; -SGT_EINVAL for NULL or a page shift out of range (then @mem is not written).
  */
-SGT_MUST_CHECK int sgt_memory_identity_init(struct sgt_memory *mem, unsigned int page_shift);
+SGT_API SGT_MUST_CHECK int sgt_memory_identity_init(struct sgt_memory *mem, unsigned int page_shift);
 
 #ifdef __cplusplus
 }

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
- * The user-space platform: libc malloc, an identity memory domain (frame = address >> shift) and
- * assertion failures that print and abort.
+ * The user-space platform: libc malloc, an identity memory domain (frame = address >> shift),
+ * pthread mutexes and assertion failures that print and abort.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,9 +11,11 @@
 #include "sgt/platform.h"
 #include "sgt/user.h"
 
-static void *s_malloc(void *ctx, size_t len)
+/* User space has no atomic context to honour: malloc never sleeps in the kernel's sense. */
+static void *s_malloc(void *ctx, size_t len, enum sgt_alloc_ctx actx)
 {
 	(void)ctx;
+	(void)actx;
 	return malloc(len);
 }
 
@@ -36,8 +39,9 @@ static void *s_identity_map(void *ctx, uint64_t pfn)
 	return (void *)(uintptr_t)(pfn << s_shift(ctx));
 }
 
-static int s_identity_alloc(void *ctx, unsigned int order, uint64_t *out_pfn)
+static int s_identity_alloc(void *ctx, unsigned int order, uint64_t *out_pfn, enum sgt_alloc_ctx actx)
 {
+	(void)actx;
 	size_t len = (size_t)1 << (s_shift(ctx) + order);
 	void *p = aligned_alloc((size_t)1 << s_shift(ctx), len);
 
@@ -84,6 +88,35 @@ const struct sgt_allocator *sgt_platform_allocator(void)
 const struct sgt_memory *sgt_platform_memory(void)
 {
 	return &s_memory;
+}
+
+void *sgt_platform_lock_new(void)
+{
+	pthread_mutex_t *m = malloc(sizeof(*m));
+
+	if (m && pthread_mutex_init(m, NULL)) {
+		free(m);
+		m = NULL;
+	}
+	return m;
+}
+
+void sgt_platform_lock_free(void *lock)
+{
+	if (!lock)
+		return;
+	pthread_mutex_destroy(lock);
+	free(lock);
+}
+
+void sgt_platform_lock(void *lock)
+{
+	pthread_mutex_lock(lock);
+}
+
+void sgt_platform_unlock(void *lock)
+{
+	pthread_mutex_unlock(lock);
 }
 
 void sgt_platform_assert_fail(const char *expr, const char *file, int line)

@@ -2,8 +2,7 @@
 #ifndef SGT_IOVA_H
 #define SGT_IOVA_H
 
-#include <stdbool.h>
-#include <stdint.h>
+#include "sgt/types.h"
 
 #include "sgt/alloc.h"
 #include "sgt/dma.h"
@@ -88,13 +87,13 @@ extern "C" {
  * Return: 0; -SGT_EINVAL for bad parameters or windows that leave no usable granule;
  * -SGT_ENOMEM. On failure *@out is not written.
  */
-SGT_MUST_CHECK int sgt_iova_new(const struct sgt_iova_params *params, struct sgt_iova **out);
+SGT_API SGT_MUST_CHECK int sgt_iova_new(const struct sgt_iova_params *params, struct sgt_iova **out);
 
 /**
  * sgt_iova_free() - destroy an allocator and its bookkeeping
  * @iova: the allocator, or NULL. Live ranges are simply forgotten.
  */
-void sgt_iova_free(struct sgt_iova *iova);
+SGT_API void sgt_iova_free(struct sgt_iova *iova);
 
 /**
  * sgt_iova_alloc() - allocate a size-aligned range
@@ -103,10 +102,12 @@ void sgt_iova_free(struct sgt_iova *iova);
  * @limit:    highest address the range may include (a DMA mask); UINT64_MAX for none
  * @out_addr: receives the first address
  *
+ * Context: safe in atomic context: bookkeeping nodes are allocated with %SGT_ATOMIC (as Linux's
+ * alloc_iova_fast() does), so a map path that must not sleep can call it.
  * Return: 0; -SGT_EINVAL for a zero @len; -SGT_ENOSPC when no free range of that size lies under
  * @limit; -SGT_ENOMEM when bookkeeping could not be allocated. On failure nothing changes.
  */
-SGT_MUST_CHECK int sgt_iova_alloc(struct sgt_iova *iova, uint64_t len, uint64_t limit,
+SGT_API SGT_MUST_CHECK int sgt_iova_alloc(struct sgt_iova *iova, uint64_t len, uint64_t limit,
 				  uint64_t *out_addr);
 
 /**
@@ -120,21 +121,21 @@ SGT_MUST_CHECK int sgt_iova_alloc(struct sgt_iova *iova, uint64_t len, uint64_t 
  * Return: 0; -SGT_EINVAL when @addr is not the start of a live range of that size (a double
  * free, a wrong length, an address never allocated); then nothing changes.
  */
-SGT_MUST_CHECK int sgt_iova_release(struct sgt_iova *iova, uint64_t addr, uint64_t len);
+SGT_API SGT_MUST_CHECK int sgt_iova_release(struct sgt_iova *iova, uint64_t addr, uint64_t len);
 
 /**
  * sgt_iova_is_live() - whether @addr lies in a live (allocated, not freed) range
  * @iova: the allocator
  * @addr: any address
  */
-bool sgt_iova_is_live(const struct sgt_iova *iova, uint64_t addr);
+SGT_API bool sgt_iova_is_live(const struct sgt_iova *iova, uint64_t addr);
 
 /**
  * sgt_iova_get_stats() - the counters
  * @iova: the allocator
  * @out:  receives them
  */
-void sgt_iova_get_stats(const struct sgt_iova *iova, struct sgt_iova_stats *out);
+SGT_API void sgt_iova_get_stats(const struct sgt_iova *iova, struct sgt_iova_stats *out);
 
 /**
  * sgt_iova_check() - check the allocator's internal invariants (trees balanced and ordered,
@@ -145,7 +146,7 @@ void sgt_iova_get_stats(const struct sgt_iova *iova, struct sgt_iova_stats *out)
  * Context: O(blocks), allocates nothing. For tests and fuzzers.
  * Return: 0 or -SGT_EINVAL.
  */
-SGT_MUST_CHECK int sgt_iova_check(const struct sgt_iova *iova, const char **out_why);
+SGT_API SGT_MUST_CHECK int sgt_iova_check(const struct sgt_iova *iova, const char **out_why);
 
 #ifdef __cplusplus
 }

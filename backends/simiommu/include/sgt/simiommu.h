@@ -2,8 +2,7 @@
 #ifndef SGT_SIMIOMMU_H
 #define SGT_SIMIOMMU_H
 
-#include <stddef.h>
-#include <stdint.h>
+#include "sgt/types.h"
 
 #include "sgt/dma.h"
 #include "sgt/error.h"
@@ -29,16 +28,18 @@
  *
  * A DMA segment occupies one table slot, so one CPU entry can never become two DMA segments: an
  * entry longer than the device's maximum segment size (or whose span must cross its segment
- * boundary) cannot be mapped. The map then fails with -SGT_EINVAL and a report; drivers build
- * tables with ``max_segment`` at most the device's limit, as on Linux.
+ * boundary) cannot be mapped. The map then fails with -SGT_EINVAL; drivers build tables with
+ * ``max_segment`` at most the device's limit, as on Linux. The simulator guarantees every
+ * constraint of &struct sgt_device_params this way (its caps say SGT_DMA_GUARANTEES_ALL).
  *
  * The device side: sgt_simiommu_dma_read() and sgt_simiommu_dma_write() are what the device
  * does. An access to an address that is not mapped, against the mapping's direction, or above the
  * DMA mask moves no data, returns -SGT_EFAULT and records a fault. Nothing a driver does wrong
  * crashes the process.
  *
- * DMA-API debug checks (like Linux ``CONFIG_DMA_API_DEBUG``): every misuse the backend can see is
- * refused (the table is left as it was), counted by kind and kept as a readable report.
+ * DMA-API misuse (double unmap, wrong counts or directions, ...) is the core's to catch: turn its
+ * debug layer on with sgt_dma_debug_enable() on sgt_simiommu_device(). The simulator records only
+ * what the device itself sees: faults, and bounce copies that could not reach a CPU page.
  *
  * Thread-safe: one mutex per device serialises map, unmap, sync and device access.
  */
@@ -55,25 +56,8 @@ enum sgt_simiommu_fault_kind {
 	SGT_FAULT_READ_ONLY = 1, /* device write into a to-device mapping */
 	SGT_FAULT_WRITE_ONLY = 2, /* device read from a from-device mapping */
 	SGT_FAULT_ABOVE_MASK = 3, /* the device cannot emit this address */
+	SGT_FAULT_CPU_UNREACHABLE = 4, /* bounce copy-back on unmap: the CPU page was not reachable */
 	SGT_FAULT_NUM_KINDS
-};
-
-/** enum sgt_simiommu_report_kind - the DMA-API misuse the debug checks name */
-enum sgt_simiommu_report_kind {
-	SGT_REPORT_UNMAP_NOT_MAPPED = 0, /* unmap of a table this device never mapped */
-	SGT_REPORT_DOUBLE_UNMAP, /* unmap of a table already unmapped */
-	SGT_REPORT_UNMAP_WRONG_DIR, /* unmap with another direction than the map */
-	SGT_REPORT_UNMAP_WRONG_NENTS, /* unmap with another entry count than the map */
-	SGT_REPORT_UNMAP_MAPPED_NENTS, /* unmap with the mapped (DMA) count, not the original */
-	SGT_REPORT_SYNC_NOT_MAPPED, /* sync of a table this device has not mapped */
-	SGT_REPORT_SYNC_WRONG_DIR, /* sync with another direction than the map */
-	SGT_REPORT_SYNC_BEYOND_RANGE, /* sync of more entries than were mapped */
-	SGT_REPORT_SEGMENT_TOO_LONG, /* a DMA segment would exceed the max segment size */
-	SGT_REPORT_SEGMENT_CROSSES_BOUNDARY, /* a DMA segment would cross the boundary */
-	SGT_REPORT_SEGMENT_MISALIGNED, /* a DMA segment would break the alignment */
-	SGT_REPORT_TOO_MANY_SEGMENTS, /* more DMA segments than the device allows */
-	SGT_REPORT_LEAK_AT_TEARDOWN, /* a mapping still live when the device goes away */
-	SGT_REPORT_NUM_KINDS
 };
 
 /**
@@ -140,29 +124,33 @@ extern "C" {
  * @params: the mode, memory domain, device constraints and policies
  * @out:    receives the device; destroy it with sgt_simiommu_free()
  *
+ * The device starts with the core's debug layer off.
+ * Context: may sleep.
  * Return: 0; -SGT_EINVAL for bad parameters (no memory domain, an empty window, a pool above
- * the mask); -SGT_ENOMEM. On failure *@out is not written.
+ * the mask, an alignment that is not a power of two); -SGT_ENOMEM. On failure *@out is not
+ * written.
  */
-SGT_MUST_CHECK int sgt_simiommu_new(const struct sgt_simiommu_params *params,
+SGT_API SGT_MUST_CHECK int sgt_simiommu_new(const struct sgt_simiommu_params *params,
 				    struct sgt_simiommu **out);
 
 /**
  * sgt_simiommu_free() - tear the device down
  * @sim: the device, or NULL
  *
- * Mappings still live are leaks: each one is reported (SGT_REPORT_LEAK_AT_TEARDOWN, with its
- * address and size) before everything is freed.
- * Return: the number of leaked mappings.
+ * Mappings still live are leaks. With the debug layer on, sgt_device_cleanup() reports each
+ * (SGT_REPORT_LEAK_AT_TEARDOWN, through the layer's callback) before everything is freed.
+ * Context: may sleep.
+ * Return: the number of mappings that were still live.
  */
-uint64_t sgt_simiommu_free(struct sgt_simiommu *sim);
+SGT_API uint64_t sgt_simiommu_free(struct sgt_simiommu *sim);
 
 /**
  * sgt_simiommu_device() - the &struct sgt_device to map through
  * @sim: the simulated device
  *
- * Return: a device owned by @sim, valid until sgt_simiommu_free().
+ * Return: a device owned by @sim, valid until sgt_simiommu_free(); NULL for a NULL @sim.
  */
-struct sgt_device *sgt_simiommu_device(struct sgt_simiommu *sim);
+SGT_API struct sgt_device *sgt_simiommu_device(struct sgt_simiommu *sim);
 
 /**
  * sgt_simiommu_dma_read() - the device reads memory at a DMA address
@@ -174,7 +162,7 @@ struct sgt_device *sgt_simiommu_device(struct sgt_simiommu *sim);
  * Return: 0 with @len bytes in @buf; -SGT_EFAULT (a fault recorded, @buf untouched) when any byte
  * is unmapped, not readable by the device or above its DMA mask; -SGT_EINVAL for NULL.
  */
-SGT_MUST_CHECK int sgt_simiommu_dma_read(struct sgt_simiommu *sim, uint64_t addr, void *buf,
+SGT_API SGT_MUST_CHECK int sgt_simiommu_dma_read(struct sgt_simiommu *sim, uint64_t addr, void *buf,
 					 size_t len);
 
 /**
@@ -186,7 +174,7 @@ SGT_MUST_CHECK int sgt_simiommu_dma_read(struct sgt_simiommu *sim, uint64_t addr
  *
  * Return: 0; -SGT_EFAULT (a fault recorded, no byte written) as for sgt_simiommu_dma_read().
  */
-SGT_MUST_CHECK int sgt_simiommu_dma_write(struct sgt_simiommu *sim, uint64_t addr, const void *buf,
+SGT_API SGT_MUST_CHECK int sgt_simiommu_dma_write(struct sgt_simiommu *sim, uint64_t addr, const void *buf,
 					  size_t len);
 
 /**
@@ -194,10 +182,10 @@ SGT_MUST_CHECK int sgt_simiommu_dma_write(struct sgt_simiommu *sim, uint64_t add
  * @sim: the device
  * @inj: what to fail; NULL turns injection off
  */
-void sgt_simiommu_set_inject(struct sgt_simiommu *sim, const struct sgt_simiommu_inject *inj);
+SGT_API void sgt_simiommu_set_inject(struct sgt_simiommu *sim, const struct sgt_simiommu_inject *inj);
 
 /** sgt_simiommu_num_faults() - faults recorded so far (all kinds) */
-uint64_t sgt_simiommu_num_faults(const struct sgt_simiommu *sim);
+SGT_API uint64_t sgt_simiommu_num_faults(const struct sgt_simiommu *sim);
 
 /**
  * sgt_simiommu_fault_at() - one recorded fault
@@ -205,32 +193,16 @@ uint64_t sgt_simiommu_num_faults(const struct sgt_simiommu *sim);
  * @index: 0-based, oldest first; the first 256 faults are kept
  * @out:   receives it
  *
- * Return: 0; -SGT_ERANGE past the kept faults.
+ * Return: 0; -SGT_EINVAL for NULL @sim or @out; -SGT_ERANGE past the kept faults.
  */
-SGT_MUST_CHECK int sgt_simiommu_fault_at(const struct sgt_simiommu *sim, uint64_t index,
+SGT_API SGT_MUST_CHECK int sgt_simiommu_fault_at(const struct sgt_simiommu *sim, uint64_t index,
 					 struct sgt_simiommu_fault *out);
 
-/** sgt_simiommu_report_count() - how often the debug check @kind fired */
-uint64_t sgt_simiommu_report_count(const struct sgt_simiommu *sim,
-				   enum sgt_simiommu_report_kind kind);
-
-/** sgt_simiommu_num_reports() - debug reports of every kind so far */
-uint64_t sgt_simiommu_num_reports(const struct sgt_simiommu *sim);
-
-/**
- * sgt_simiommu_report_msg() - the message of one report
- * @sim:   the device
- * @index: 0-based, oldest first; the first 256 are kept
- *
- * Return: the message, owned by @sim; NULL past the kept reports.
- */
-const char *sgt_simiommu_report_msg(const struct sgt_simiommu *sim, uint64_t index);
-
-/** sgt_simiommu_clear_reports() - forget recorded faults and reports (counters too) */
-void sgt_simiommu_clear_reports(struct sgt_simiommu *sim);
+/** sgt_simiommu_clear_faults() - forget the recorded faults; NULL is a no-op */
+SGT_API void sgt_simiommu_clear_faults(struct sgt_simiommu *sim);
 
 /** sgt_simiommu_live_mappings() - mappings made and not yet unmapped */
-uint64_t sgt_simiommu_live_mappings(const struct sgt_simiommu *sim);
+SGT_API uint64_t sgt_simiommu_live_mappings(const struct sgt_simiommu *sim);
 
 /**
  * sgt_simiommu_check() - check the device's bookkeeping
@@ -240,12 +212,9 @@ uint64_t sgt_simiommu_live_mappings(const struct sgt_simiommu *sim);
  * Runs the IOVA allocator's invariant check and verifies that the IOVA (or bounce-slot) ranges
  * in use are exactly those of the live mappings: nothing leaked by a failed or refused call.
  * Context: O(live mappings + free blocks); allocates nothing. For tests and fuzzers.
- * Return: 0 or -SGT_EINVAL.
+ * Return: 0 or -SGT_EINVAL (also for a NULL @sim).
  */
-SGT_MUST_CHECK int sgt_simiommu_check(struct sgt_simiommu *sim, const char **out_why);
-
-/** sgt_simiommu_report_name() - short name of a report kind, e.g. "double-unmap" */
-const char *sgt_simiommu_report_name(enum sgt_simiommu_report_kind kind);
+SGT_API SGT_MUST_CHECK int sgt_simiommu_check(struct sgt_simiommu *sim, const char **out_why);
 
 #ifdef __cplusplus
 }

@@ -1,21 +1,21 @@
 // SPDX-License-Identifier: MIT
-#include "sgt_avl.h"
+#include "avl.h"
 
-static int s_height(const struct sgt_avl_node *n)
+static int s_height(const struct sgt__avl_node *n)
 {
 	return n ? n->height : 0;
 }
 
-static void s_update(struct sgt_avl_node *n)
+static void s_update(struct sgt__avl_node *n)
 {
 	int l = s_height(n->left), r = s_height(n->right);
 
 	n->height = 1 + (l > r ? l : r);
 }
 
-static struct sgt_avl_node *s_rotate_right(struct sgt_avl_node *n)
+static struct sgt__avl_node *s_rotate_right(struct sgt__avl_node *n)
 {
-	struct sgt_avl_node *l = n->left;
+	struct sgt__avl_node *l = n->left;
 
 	n->left = l->right;
 	l->right = n;
@@ -24,9 +24,9 @@ static struct sgt_avl_node *s_rotate_right(struct sgt_avl_node *n)
 	return l;
 }
 
-static struct sgt_avl_node *s_rotate_left(struct sgt_avl_node *n)
+static struct sgt__avl_node *s_rotate_left(struct sgt__avl_node *n)
 {
-	struct sgt_avl_node *r = n->right;
+	struct sgt__avl_node *r = n->right;
 
 	n->right = r->left;
 	r->left = n;
@@ -35,7 +35,7 @@ static struct sgt_avl_node *s_rotate_left(struct sgt_avl_node *n)
 	return r;
 }
 
-static struct sgt_avl_node *s_balance(struct sgt_avl_node *n)
+static struct sgt__avl_node *s_balance(struct sgt__avl_node *n)
 {
 	int bf;
 
@@ -54,7 +54,7 @@ static struct sgt_avl_node *s_balance(struct sgt_avl_node *n)
 	return n;
 }
 
-struct sgt_avl_node *sgt_avl_insert(struct sgt_avl_node *root, struct sgt_avl_node *n)
+struct sgt__avl_node *sgt__avl_insert(struct sgt__avl_node *root, struct sgt__avl_node *n)
 {
 	if (!root) {
 		n->left = n->right = NULL;
@@ -62,13 +62,13 @@ struct sgt_avl_node *sgt_avl_insert(struct sgt_avl_node *root, struct sgt_avl_no
 		return n;
 	}
 	if (n->key < root->key)
-		root->left = sgt_avl_insert(root->left, n);
+		root->left = sgt__avl_insert(root->left, n);
 	else
-		root->right = sgt_avl_insert(root->right, n);
+		root->right = sgt__avl_insert(root->right, n);
 	return s_balance(root);
 }
 
-static struct sgt_avl_node *s_remove_min(struct sgt_avl_node *root, struct sgt_avl_node **out)
+static struct sgt__avl_node *s_remove_min(struct sgt__avl_node *root, struct sgt__avl_node **out)
 {
 	if (!root->left) {
 		*out = root;
@@ -78,19 +78,19 @@ static struct sgt_avl_node *s_remove_min(struct sgt_avl_node *root, struct sgt_a
 	return s_balance(root);
 }
 
-struct sgt_avl_node *sgt_avl_remove(struct sgt_avl_node *root, uint64_t key,
-				    struct sgt_avl_node **out)
+struct sgt__avl_node *sgt__avl_remove(struct sgt__avl_node *root, uint64_t key,
+				    struct sgt__avl_node **out)
 {
-	struct sgt_avl_node *succ;
+	struct sgt__avl_node *succ;
 
 	if (!root) {
 		*out = NULL;
 		return NULL;
 	}
 	if (key < root->key) {
-		root->left = sgt_avl_remove(root->left, key, out);
+		root->left = sgt__avl_remove(root->left, key, out);
 	} else if (key > root->key) {
-		root->right = sgt_avl_remove(root->right, key, out);
+		root->right = sgt__avl_remove(root->right, key, out);
 	} else {
 		*out = root;
 		if (!root->right)
@@ -103,16 +103,16 @@ struct sgt_avl_node *sgt_avl_remove(struct sgt_avl_node *root, uint64_t key,
 	return s_balance(root);
 }
 
-struct sgt_avl_node *sgt_avl_find(struct sgt_avl_node *root, uint64_t key)
+struct sgt__avl_node *sgt__avl_find(struct sgt__avl_node *root, uint64_t key)
 {
 	while (root && root->key != key)
 		root = key < root->key ? root->left : root->right;
 	return root;
 }
 
-struct sgt_avl_node *sgt_avl_floor(struct sgt_avl_node *root, uint64_t key)
+struct sgt__avl_node *sgt__avl_floor(struct sgt__avl_node *root, uint64_t key)
 {
-	struct sgt_avl_node *best = NULL;
+	struct sgt__avl_node *best = NULL;
 
 	while (root) {
 		if (root->key == key)
@@ -127,14 +127,14 @@ struct sgt_avl_node *sgt_avl_floor(struct sgt_avl_node *root, uint64_t key)
 	return best;
 }
 
-struct sgt_avl_node *sgt_avl_min(struct sgt_avl_node *root)
+struct sgt__avl_node *sgt__avl_min(struct sgt__avl_node *root)
 {
 	while (root && root->left)
 		root = root->left;
 	return root;
 }
 
-static long s_check(const struct sgt_avl_node *n, const uint64_t *lo, const uint64_t *hi)
+static long s_check(const struct sgt__avl_node *n, const uint64_t *lo, const uint64_t *hi)
 {
 	long l, r;
 	int bf;
@@ -154,7 +154,7 @@ static long s_check(const struct sgt_avl_node *n, const uint64_t *lo, const uint
 	return l + r + 1;
 }
 
-long sgt_avl_check(const struct sgt_avl_node *root)
+long sgt__avl_check(const struct sgt__avl_node *root)
 {
 	return s_check(root, NULL, NULL);
 }
