@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // DMA-side benchmarks: map+unmap cost per entry through the simulated IOMMU (1..4096 entries,
-// each mode), IOVA alloc+free at 10% and 90% occupancy, and the churn case with 300k live
+// each mode, with the core's DMA-API debug layer off as in production and on as in tests), IOVA alloc+free at 10% and 90% occupancy, and the churn case with 300k live
 // one-page ranges (free a random one, allocate one), with per-allocation percentiles.
 // A benchmark, not a test: it asserts nothing about speed.
 #include <benchmark/benchmark.h>
@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdio>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "median_reporter.hpp"
@@ -26,6 +27,7 @@ void BM_MapUnmap(benchmark::State &state)
 {
 	auto mode = (sgt_simiommu_mode)state.range(0);
 	uint64_t n = (uint64_t)state.range(1);
+	bool debug = state.range(2) != 0;
 	sgt_test_mem mem;
 	if (sgt_test_mem_init(&mem, 12, 0x1000, kArenaPages))
 		abort();
@@ -39,6 +41,8 @@ void BM_MapUnmap(benchmark::State &state)
 	p.bounce_pool = 64u << 20;
 	sgt_simiommu *sim;
 	if (sgt_simiommu_new(&p, &sim))
+		abort();
+	if (debug && sgt_dma_debug_enable(sgt_simiommu_device(sim), nullptr))
 		abort();
 	sgt_pages pages;
 	sgt_pages_from_array(&pages, pfns.data(), n);
@@ -57,7 +61,7 @@ void BM_MapUnmap(benchmark::State &state)
 	sgt_table_cleanup(&t);
 	sgt_simiommu_free(sim);
 	sgt_test_mem_cleanup(&mem);
-	state.SetLabel(kModeName[mode]);
+	state.SetLabel(std::string(kModeName[mode]) + (debug ? "+debug" : ""));
 	state.counters["dma_segments"] = dma_ents;
 	state.counters["ns_per_entry"] = benchmark::Counter(
 		(double)n, benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
@@ -65,9 +69,10 @@ void BM_MapUnmap(benchmark::State &state)
 
 void map_args(benchmark::internal::Benchmark *b)
 {
-	for (int mode : { 0, 1, 2 })
-		for (int64_t n : { 1, 16, 256, 4096 })
-			b->Args({ mode, n });
+	for (int debug : { 0, 1 })
+		for (int mode : { 0, 1, 2 })
+			for (int64_t n : { 1, 16, 256, 4096 })
+				b->Args({ mode, n, debug });
 }
 
 struct Space {
@@ -157,14 +162,16 @@ class DmaSummary : public MedianReporter {
 	void summary() const
 	{
 		printf("\n=== sgt DMA benchmark summary (medians) ===\n");
-		printf("%-24s %-8s %8s %12s %14s\n", "map+unmap", "mode", "entries", "DMA segs",
+		printf("%-24s %-14s %8s %12s %14s\n", "map+unmap", "mode", "entries", "DMA segs",
 		       "ns/entry");
 		for (const auto &name : order) {
 			if (name.rfind("BM_MapUnmap/", 0) != 0)
 				continue;
 			const Row &r = median.at(name);
-			double n = (double)std::stoll(name.substr(name.rfind('/') + 1));
-			printf("%-24s %-8s %8.0f %12.0f %14.1f\n", "", r.label.c_str(), n,
+			// BM_MapUnmap/<mode>/<entries>/<debug>
+			size_t a = name.find('/', name.find('/') + 1) + 1;
+			double n = (double)std::stoll(name.substr(a, name.find('/', a) - a));
+			printf("%-24s %-14s %8.0f %12.0f %14.1f\n", "", r.label.c_str(), n,
 			       counter(name, "dma_segments"), r.real_ns / n);
 		}
 		printf("\n%-34s %-16s %12s %10s %10s %10s\n", "IOVA", "case", "ns/op", "p50 ns",

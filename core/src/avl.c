@@ -79,7 +79,7 @@ static struct sgt__avl_node *s_remove_min(struct sgt__avl_node *root, struct sgt
 }
 
 struct sgt__avl_node *sgt__avl_remove(struct sgt__avl_node *root, uint64_t key,
-				    struct sgt__avl_node **out)
+				      struct sgt__avl_node **out)
 {
 	struct sgt__avl_node *succ;
 

@@ -140,10 +140,10 @@ int sgt_dma_check_segments(const struct sgt_sg_table *sgt, const struct sgt_devi
 }
 
 /* Report through the debug layer, when it is on. */
-#define S_REPORT(dev, ...)                              \
-	do {                                            \
-		if ((dev)->sgt__debug)                  \
-			sgt__dbg_report(dev, __VA_ARGS__); \
+#define S_REPORT(dev, ...)                                                                         \
+	do {                                                                                       \
+		if ((dev)->sgt__debug)                                                             \
+			sgt__dbg_report(dev, __VA_ARGS__);                                         \
 	} while (0)
 
 /*
@@ -190,7 +190,8 @@ static int s_accept(struct sgt_device *dev, struct sgt_sg_table *sgt, uint32_t n
 	if (n == 0 || n > sgt->num_cpu_ents)
 		why = "the backend returned no segment or more segments than entries";
 	else if (p->max_segments && n > p->max_segments)
-		why = "more DMA segments than the device allows", kind = SGT_REPORT_TOO_MANY_SEGMENTS;
+		why = "more DMA segments than the device allows",
+		kind = SGT_REPORT_TOO_MANY_SEGMENTS;
 	for (i = 0, e = why ? NULL : sgt_sg_first(sgt, &pos); !why && i < n;
 	     i++, e = sgt_sg_next(&pos)) {
 		if (!e || !e->dma_len || e->dma_addr > UINT64_MAX - (e->dma_len - 1))

@@ -8,7 +8,9 @@
 #include "avl.h"
 #include "internal.h"
 
-#define S_HISTORY 64 /* recently unmapped tables, to tell a double unmap from a never-mapped one */
+#define S_HISTORY                                                                                  \
+	64 /* recently unmapped tables, to tell a double unmap from a never-mapped one             \
+	    */
 #define S_MSG_LEN 160
 
 struct s_seg {
@@ -59,6 +61,7 @@ static const char *const s_names[SGT_REPORT_NUM_KINDS] = {
 	[SGT_REPORT_BAD_MAPPING] = "bad-mapping",
 	[SGT_REPORT_SEGMENTS_CHANGED] = "segments-changed",
 	[SGT_REPORT_LEAK_AT_TEARDOWN] = "leak-at-teardown",
+	[SGT_REPORT_FREED_WHILE_MAPPED] = "freed-while-mapped",
 };
 
 const char *sgt_dma_report_name(enum sgt_dma_report_kind kind)
@@ -122,8 +125,8 @@ void sgt__dbg_report(struct sgt_device *dev, enum sgt_dma_report_kind kind, cons
 
 int sgt_dma_debug_enable(struct sgt_device *dev, const struct sgt_dma_debug_params *params)
 {
-	const struct sgt_allocator *a = params && params->alloc ? params->alloc
-								 : sgt_platform_allocator();
+	const struct sgt_allocator *a =
+		params && params->alloc ? params->alloc : sgt_platform_allocator();
 	struct sgt__dma_debug *d;
 
 	if (!dev || dev->sgt__magic != SGT__DEVICE_MAGIC || !a || !a->alloc || !a->free)
@@ -275,6 +278,24 @@ static bool s_history_has(const struct sgt__dma_debug *d, uintptr_t key)
 	return false;
 }
 
+/* Called with the lock held. */
+static void s_drop_stale(struct sgt_device *dev, uint64_t key, const struct sgt_sg_table *sgt)
+{
+	struct sgt__dma_debug *d = dev->sgt__debug;
+	struct sgt__avl_node *gone = NULL;
+	struct sgt__dbg_map *old;
+
+	d->maps = sgt__avl_remove(d->maps, key, &gone);
+	if (!gone)
+		return;
+	old = sgt__avl_entry(gone, struct sgt__dbg_map, node);
+	s_report(dev, SGT_REPORT_FREED_WHILE_MAPPED,
+		 "table %p maps memory of table %p, which was freed while still mapped",
+		 (const void *)sgt, (const void *)old->sgt);
+	d->live--;
+	d->alloc.free(d->alloc.ctx, old, s_rec_size(old->capacity));
+}
+
 void sgt__dbg_map_commit(struct sgt_device *dev, struct sgt__dbg_map *rec,
 			 const struct sgt_sg_table *sgt, enum sgt_dma_dir dir)
 {
@@ -292,7 +313,11 @@ void sgt__dbg_map_commit(struct sgt_device *dev, struct sgt__dbg_map *rec,
 	     i++, e = sgt_sg_next(&pos))
 		rec->segs[i] = (struct s_seg){ e->dma_addr, e->dma_len };
 	sgt_platform_lock(d->lock);
-	/* The core refuses a mapped table, so the key cannot be live: its chunk is this table's. */
+	/*
+	 * The core refuses a mapped table, so a live record with this key belongs to a table that
+	 * was freed while mapped, its first chunk now reused: the old mapping leaked.
+	 */
+	s_drop_stale(dev, rec->node.key, sgt);
 	d->maps = sgt__avl_insert(d->maps, &rec->node);
 	d->live++;
 	s_history_forget(d, (uintptr_t)rec->node.key);
@@ -329,18 +354,21 @@ static int s_check_unmap(struct sgt_device *dev, const struct sgt__dbg_map *m,
 			 const struct sgt_sg_table *sgt, uint32_t nents, enum sgt_dma_dir dir)
 {
 	if (dir != m->dir)
-		s_report(dev, SGT_REPORT_UNMAP_WRONG_DIR, "table %p mapped with direction %u, unmapped with %u",
-			 (const void *)sgt, m->dir, (unsigned int)dir);
+		s_report(dev, SGT_REPORT_UNMAP_WRONG_DIR,
+			 "table %p mapped with direction %u, unmapped with %u", (const void *)sgt,
+			 m->dir, (unsigned int)dir);
 	else if (nents != m->num_cpu_ents && nents == m->num_dma_ents)
 		s_report(dev, SGT_REPORT_UNMAP_MAPPED_NENTS,
-			 "unmap with %u, the mapped count; dma_unmap_sg() takes the original %u", nents,
-			 m->num_cpu_ents);
+			 "unmap with %u, the mapped count; dma_unmap_sg() takes the original %u",
+			 nents, m->num_cpu_ents);
 	else if (nents != m->num_cpu_ents)
-		s_report(dev, SGT_REPORT_UNMAP_WRONG_NENTS, "table %p mapped %u entries, unmap with %u",
-			 (const void *)sgt, m->num_cpu_ents, nents);
+		s_report(dev, SGT_REPORT_UNMAP_WRONG_NENTS,
+			 "table %p mapped %u entries, unmap with %u", (const void *)sgt,
+			 m->num_cpu_ents, nents);
 	else if (s_changed(m, sgt))
 		s_report(dev, SGT_REPORT_SEGMENTS_CHANGED,
-			 "table %p: its DMA segments changed between map and unmap", (const void *)sgt);
+			 "table %p: its DMA segments changed between map and unmap",
+			 (const void *)sgt);
 	else
 		return 0;
 	return -SGT_EINVAL;
@@ -360,8 +388,8 @@ int sgt__dbg_unmap(struct sgt_device *dev, const struct sgt_sg_table *sgt, uint3
 		s_report(dev, SGT_REPORT_DOUBLE_UNMAP, "table %p was already unmapped",
 			 (const void *)sgt);
 	else if (!m)
-		s_report(dev, SGT_REPORT_UNMAP_NOT_MAPPED, "table %p was never mapped by this device",
-			 (const void *)sgt);
+		s_report(dev, SGT_REPORT_UNMAP_NOT_MAPPED,
+			 "table %p was never mapped by this device", (const void *)sgt);
 	else
 		err = s_check_unmap(dev, m, sgt, nents, dir);
 	if (m && will_unmap) {
@@ -387,8 +415,9 @@ int sgt__dbg_sync(struct sgt_device *dev, const struct sgt_sg_table *sgt, uint32
 		s_report(dev, SGT_REPORT_SYNC_NOT_MAPPED, "table %p is not mapped by this device",
 			 (const void *)sgt);
 	else if (dir != m->dir)
-		s_report(dev, SGT_REPORT_SYNC_WRONG_DIR, "table %p mapped with direction %u, synced with %u",
-			 (const void *)sgt, m->dir, (unsigned int)dir);
+		s_report(dev, SGT_REPORT_SYNC_WRONG_DIR,
+			 "table %p mapped with direction %u, synced with %u", (const void *)sgt,
+			 m->dir, (unsigned int)dir);
 	else if (nents != m->num_cpu_ents)
 		s_report(dev, SGT_REPORT_SYNC_WRONG_NENTS,
 			 "table %p: sync of %u entries, the map had %u (Linux: the same count)",

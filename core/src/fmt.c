@@ -92,7 +92,7 @@ static const char *s_conv(struct s_out *o, const char *f, __builtin_va_list *ap)
 			 *f == 'x', alt && *f == 'x');
 		break;
 	case 'p':
-		s_putnum(o, (uintptr_t)__builtin_va_arg(*ap, const void *), true, true);
+		s_putnum(o, (uintptr_t) __builtin_va_arg(*ap, const void *), true, true);
 		break;
 	case '%':
 		s_put(o, '%');

@@ -22,7 +22,7 @@
  */
 #ifdef SGT_DEBUG_CHECKS
 #define SGT__DEBUG_BUILD 1
-#define SGT__CHECK(expr) \
+#define SGT__CHECK(expr)                                                                           \
 	((expr) ? true : (sgt_platform_assert_fail(#expr, __FILE__, __LINE__), false))
 #else
 #define SGT__DEBUG_BUILD 0

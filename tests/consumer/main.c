@@ -21,7 +21,8 @@ int main(void)
 	for (i = 0; i < 5; i++)
 		pfns[i] = first + (uint64_t)i;
 	sgt_pages_from_array(&pages, pfns, 5);
-	err = sgt_table_init_from_pages(&t, NULL, &pages, off, LEN, SGT_MAX_SEGMENT_UNLIMITED, SGT_MAY_SLEEP);
+	err = sgt_table_init_from_pages(&t, NULL, &pages, off, LEN, SGT_MAX_SEGMENT_UNLIMITED,
+					SGT_MAY_SLEEP);
 	if (err) {
 		fprintf(stderr, "init: %s\n", sgt_strerror(err));
 		return 1;

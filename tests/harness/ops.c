@@ -238,7 +238,8 @@ static int s_build(struct sgt_harness *h, const struct sgt_op *op, bool append)
 		return h_fail(h, "out of memory in the model");
 	want = m_append(&nt, pfns, op->num_pages, op->offset, op->size, op->max_seg, H_SHIFT);
 	p.chunk_capacity = op->chunk_cap;
-	got = append ? sgt_table_append_pages(s->t, &pages, op->offset, op->size, op->max_seg, SGT_MAY_SLEEP)
+	got = append ? sgt_table_append_pages(s->t, &pages, op->offset, op->size, op->max_seg,
+					      SGT_MAY_SLEEP)
 		     : sgt_table_init_from_pages(s->t, &p, &pages, op->offset, op->size,
 						 op->max_seg, SGT_MAY_SLEEP);
 	if (!want && got == -SGT_ENOMEM && s_alloc_failed(h))
@@ -337,7 +338,8 @@ static int s_split(struct sgt_harness *h, const struct sgt_op *op)
 	}
 	if (end > total)
 		want = -SGT_ERANGE;
-	got = sgt_split(h_cpu(s), skip, op->n, lens, &h->params, &h->tables[op->slot2], SGT_MAY_SLEEP);
+	got = sgt_split(h_cpu(s), skip, op->n, lens, &h->params, &h->tables[op->slot2],
+			SGT_MAY_SLEEP);
 	if (!want && got == -SGT_ENOMEM && s_alloc_failed(h))
 		want = got;
 	if (got || want)
@@ -880,7 +882,8 @@ static int s_stale_use(struct sgt_harness *h, const struct sgt_op *op)
 	case H_STALE_TABLE:
 		sgt_pages_from_array(&pages, &pfn, 1);
 		err = s_stale_cpu(h, &s->t->cpu);
-		if (!err && (sgt_table_append_pages(s->t, &pages, 0, 1, H_PS, SGT_MAY_SLEEP) != -SGT_ESTALE ||
+		if (!err && (sgt_table_append_pages(s->t, &pages, 0, 1, H_PS, SGT_MAY_SLEEP) !=
+				     -SGT_ESTALE ||
 			     sgt_table_map(s->t, sgt_simiommu_device(h->sim[0]), SGT_DMA_TO_DEVICE,
 					   0, &m, SGT_MAY_SLEEP) != -SGT_ESTALE))
 			err = h_fail(h, "stale table: append or map did not return -ESTALE");
@@ -920,7 +923,8 @@ static int s_raw_map(struct sgt_harness *h, const struct sgt_op *op)
 	if (r->mapped)
 		return SKIP;
 	want = s_predict_map(h, op->dev, &r->mt);
-	got = sgt_dma_map_sg(s_dev(h, op->dev), &r->sgt, (enum sgt_dma_dir)op->dir, 0, &n, SGT_MAY_SLEEP);
+	got = sgt_dma_map_sg(s_dev(h, op->dev), &r->sgt, (enum sgt_dma_dir)op->dir, 0, &n,
+			     SGT_MAY_SLEEP);
 	if (s_may_run_out(h, op->dev, want, got))
 		want = got;
 	if (got || want)

@@ -315,9 +315,10 @@ static int s_check_devices(struct sgt_harness *h)
 				      first ? first : "none");
 		/* Two bookkeepings that share no code: the core's records and the device's own. */
 		if (sgt_dma_debug_live(dev) != sgt_simiommu_live_mappings(h->sim[d]))
-			return h_fail(h, "device %d: the debug layer knows %llu live mappings, the "
-					 "device %llu", d,
-				      (unsigned long long)sgt_dma_debug_live(dev),
+			return h_fail(h,
+				      "device %d: the debug layer knows %llu live mappings, the "
+				      "device %llu",
+				      d, (unsigned long long)sgt_dma_debug_live(dev),
 				      (unsigned long long)sgt_simiommu_live_mappings(h->sim[d]));
 		if (sgt_simiommu_num_faults(h->sim[d]) != h->expect_faults[d])
 			return h_fail(h, "device %d: %llu faults, model %llu", d,

@@ -102,6 +102,7 @@ class SgtTest : public ::testing::Test {
 		EXPECT_EQ(0u, sgt_test_alloc_live(&alloc_)) << "leaked chunks";
 		EXPECT_EQ(0u, alloc_.live_bytes);
 		EXPECT_FALSE(alloc_.size_mismatch) << "free with a size other than allocated";
+		EXPECT_FALSE(alloc_.bad_ctx) << "an allocation context that is neither";
 		EXPECT_EQ(0, mem_.mapped) << "unbalanced map_page/unmap_page";
 		EXPECT_EQ(0u, mem_.live_page_allocs) << "leaked pages";
 		sgt_test_mem_cleanup(&mem_);

@@ -401,3 +401,33 @@ TEST_F(Build, ProviderThatChangesItsAnswerCannotOverrunTheReservation)
 }
 
 } // namespace
+
+// The context belongs to the call: a table built where it may sleep is appended in atomic
+// context, and every allocation that append makes says so; so do alloc_order's pages and split.
+TEST_F(Build, TheAllocationContextOfEachCallReachesTheAllocators)
+{
+	setup(12, 1); // one entry per chunk: every new entry allocates
+	sgt_table t;
+	ASSERT_EQ(0, from_pages(&t, { 0x1000, 0x1005 }, 0, 2 * kPs));
+	EXPECT_EQ(0u, alloc_.num_atomic) << "built with SGT_MAY_SLEEP";
+	uint64_t pfns[] = { 0x1010, 0x1020 };
+	sgt_pages p;
+	sgt_pages_from_array(&p, pfns, 2);
+	uint64_t attempts = alloc_.num_attempts;
+	ASSERT_EQ(0, sgt_table_append_pages(&t, &p, 0, 2 * kPs, SGT_MAX_SEGMENT_UNLIMITED,
+					    SGT_ATOMIC));
+	EXPECT_GT(alloc_.num_attempts, attempts);
+	EXPECT_EQ(alloc_.num_attempts - attempts, alloc_.num_atomic) << "all of them atomic";
+	sgt_table parts[2];
+	const uint64_t lens[] = { kPs, 3 * kPs };
+	uint64_t before = alloc_.num_atomic;
+	ASSERT_EQ(0, sgt_split(&t.cpu, 0, 2, lens, &params_, parts, SGT_ATOMIC));
+	EXPECT_GT(alloc_.num_atomic, before);
+	sgt_table_cleanup(&parts[0]);
+	sgt_table_cleanup(&parts[1]);
+	sgt_table_cleanup(&t);
+	ASSERT_EQ(0, sgt_table_init_alloc_order(&t, &params_, 3 * kPs, 0, SGT_ATOMIC));
+	EXPECT_EQ(3u, mem_.page_allocs_atomic);
+	sgt_table_cleanup(&t);
+	EXPECT_EQ(-SGT_EINVAL, sgt_table_append_pages(nullptr, &p, 0, kPs, 0, SGT_ATOMIC));
+}

@@ -406,6 +406,7 @@ TEST_F(DebugChecks, CorrectUseIsSilent)
 	ASSERT_EQ(0, sgt_dma_sync_sg_for_cpu(dev_, raw_, 3, SGT_DMA_TO_DEVICE));
 	ASSERT_EQ(0, sgt_dma_sync_sg_for_device(dev_, raw_, 3, SGT_DMA_TO_DEVICE));
 	ASSERT_EQ(0, sgt_dma_unmap_sg(dev_, raw_, 3, SGT_DMA_TO_DEVICE, 0));
+	EXPECT_EQ(0u, sgt_dma_debug_live(dev_));
 	map(); // map again after unmap: not a double anything
 	EXPECT_EQ(0u, reports()) << first_report();
 	EXPECT_TRUE(seen_.empty());
@@ -509,6 +510,30 @@ TEST_F(DebugChecks, SegmentsChangedBehindTheLayersBack)
 	EXPECT_EQ(-SGT_EINVAL, sgt_dma_sync_sg_for_cpu(dev_, raw_, 3, SGT_DMA_TO_DEVICE));
 	expect_only(SGT_REPORT_SEGMENTS_CHANGED);
 	raw_->head->ents[0].dma_addr -= 0x1000;
+}
+
+TEST_F(DebugChecks, TableFreedWhileMappedIsNamedWhenItsMemoryIsReused)
+{
+	map();
+	// The driver forgets the unmap and frees the table; the next table gets the same chunk.
+	sgt_chunk *chunk = raw_->head;
+	sgt_sg_table ghost = *raw_;
+	*raw_ = {};
+	raw_->mem = ghost.mem;
+	sgt_sg_table next = ghost;
+	next.num_dma_ents = next.dma_dir = 0;
+	next.dma_dev = nullptr;
+	next.dma_priv = nullptr;
+	for (uint32_t i = 0; i < chunk->num_ents; i++)
+		chunk->ents[i].dma_addr = chunk->ents[i].dma_len = 0;
+	uint32_t n;
+	ASSERT_EQ(0, sgt_dma_map_sg(dev_, &next, SGT_DMA_TO_DEVICE, 0, &n, SGT_MAY_SLEEP));
+	expect_only(SGT_REPORT_FREED_WHILE_MAPPED);
+	EXPECT_EQ(1u, sgt_dma_debug_live(dev_)) << "the new mapping replaced the lost one";
+	ASSERT_EQ(0, sgt_dma_unmap_sg(dev_, &next, 3, SGT_DMA_TO_DEVICE, 0));
+	// The lost mapping is still live in the device: give it back so the fixture ends clean.
+	ghost.dma_dev->ops->unmap_sg(ghost.dma_dev, &ghost, ghost.dma_priv, SGT_DMA_TO_DEVICE, 0);
+	*raw_ = next;
 }
 
 TEST_F(DebugChecks, MappingsLiveAtTeardownAreReportedAsLeaks)

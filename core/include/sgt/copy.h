@@ -32,11 +32,13 @@ extern "C" {
  * @out_copied: receives the bytes copied: min(@len, table length - @skip), less if a page could
  *              not be mapped; may be NULL
  *
+ * Context: any; allocates nothing; reaches each page through the memory domain, one page at a time
+ * (kmap_local_page() in a kernel).
  * Return: 0; -SGT_EFAULT when the memory domain refused a page (bytes before it were copied and
  * counted); -SGT_ESTALE; -SGT_EINVAL for NULL arguments (nothing copied, *@out_copied = 0).
  */
-SGT_API SGT_MUST_CHECK int sgt_copy_to_buffer(const struct sgt_cpu *t, uint64_t skip, void *buf, size_t len,
-				      size_t *out_copied);
+SGT_API SGT_MUST_CHECK int sgt_copy_to_buffer(const struct sgt_cpu *t, uint64_t skip, void *buf,
+					      size_t len, size_t *out_copied);
 
 /**
  * sgt_copy_from_buffer() - copy a buffer into table bytes
@@ -46,10 +48,11 @@ SGT_API SGT_MUST_CHECK int sgt_copy_to_buffer(const struct sgt_cpu *t, uint64_t 
  * @len:        bytes to copy
  * @out_copied: as for sgt_copy_to_buffer()
  *
+ * Context: as for sgt_copy_to_buffer().
  * Return: as for sgt_copy_to_buffer().
  */
-SGT_API SGT_MUST_CHECK int sgt_copy_from_buffer(const struct sgt_cpu *t, uint64_t skip, const void *buf,
-					size_t len, size_t *out_copied);
+SGT_API SGT_MUST_CHECK int sgt_copy_from_buffer(const struct sgt_cpu *t, uint64_t skip,
+						const void *buf, size_t len, size_t *out_copied);
 
 /**
  * sgt_zero() - zero a range of table bytes
@@ -58,9 +61,11 @@ SGT_API SGT_MUST_CHECK int sgt_copy_from_buffer(const struct sgt_cpu *t, uint64_
  * @len:        bytes to zero
  * @out_zeroed: receives the bytes zeroed, as for sgt_copy_to_buffer(); may be NULL
  *
+ * Context: as for sgt_copy_to_buffer().
  * Return: as for sgt_copy_to_buffer().
  */
-SGT_API SGT_MUST_CHECK int sgt_zero(const struct sgt_cpu *t, uint64_t skip, size_t len, size_t *out_zeroed);
+SGT_API SGT_MUST_CHECK int sgt_zero(const struct sgt_cpu *t, uint64_t skip, size_t len,
+				    size_t *out_zeroed);
 
 #ifdef __cplusplus
 }

@@ -188,6 +188,7 @@ enum sgt_dma_report_kind {
 	SGT_REPORT_BAD_MAPPING, /* a backend's result that breaks the table invariants */
 	SGT_REPORT_SEGMENTS_CHANGED, /* a mapped table's DMA fields differ from what was mapped */
 	SGT_REPORT_LEAK_AT_TEARDOWN, /* a mapping still live when the device goes away */
+	SGT_REPORT_FREED_WHILE_MAPPED, /* a new map reuses the memory of a table never unmapped */
 	SGT_REPORT_NUM_KINDS
 };
 
@@ -411,7 +412,8 @@ SGT_API uint64_t sgt_dma_debug_live(const struct sgt_device *dev);
  */
 SGT_API const char *sgt_dma_report_name(enum sgt_dma_report_kind kind);
 
-/* ---- raw DMA API: Linux-like, on raw tables; misuse is possible and is refused or reported ---- */
+/* ---- raw DMA API: Linux-like, on raw tables; misuse is possible and is refused or reported ----
+ */
 
 /**
  * sgt_dma_map_sg() - map a raw table's CPU entries for a device (``dma_map_sgtable``)
@@ -545,6 +547,8 @@ SGT_API SGT_MUST_CHECK int sgt_table_map(struct sgt_table *t, struct sgt_device 
  * @m:   a live mapping; consumed on success
  * @out: caller storage for the owned, unmapped table
  *
+ * Context: whatever the backend's unmap allows (never sleeps in the simulator; a kernel backend's
+ * dma_unmap_sgtable() is atomic-safe); allocates nothing.
  * Return: 0, with @m stale and @out live; -SGT_ESTALE; -SGT_EINVAL for NULL; the backend's error
  * (then @m is still live and mapped, @out not written).
  */
@@ -557,6 +561,7 @@ SGT_API SGT_MUST_CHECK int sgt_mapping_unmap(struct sgt_mapping *m, struct sgt_t
  * The order matters: the device must lose access before the memory can be reused. Leaves @m
  * stale; a no-op when already stale. If the backend refuses the unmap (it cannot for a mapping
  * made through sgt_table_map()), the entries are still freed and the backend's report stands.
+ * Context: as for sgt_mapping_unmap(), plus the allocator's free for the entries.
  */
 SGT_API void sgt_mapping_cleanup(struct sgt_mapping *m);
 
@@ -569,16 +574,18 @@ SGT_API void sgt_mapping_cleanup(struct sgt_mapping *m);
  *
  * The caller promises that @sgt stays alive, mapped and unchanged until
  * sgt_borrowed_mapping_cleanup(); sgt never unmaps or frees it.
+ * Context: any; allocates nothing; O(entries) (checks the table).
  * Return: 0; -SGT_EINVAL for NULL arguments, an unmapped or invalid table or a bad direction.
  * Notes: on failure @bm is not written.
  */
 SGT_API SGT_MUST_CHECK int sgt_borrowed_mapping_init(struct sgt_borrowed_mapping *bm,
-					     const struct sgt_sg_table *sgt, struct sgt_device *dev,
-					     enum sgt_dma_dir dir);
+						     const struct sgt_sg_table *sgt,
+						     struct sgt_device *dev, enum sgt_dma_dir dir);
 
 /**
  * sgt_borrowed_mapping_cleanup() - end the borrow; unmaps and frees nothing
  * @bm: the handle, or NULL; leaves it stale
+ * Context: any; allocates nothing.
  */
 SGT_API void sgt_borrowed_mapping_cleanup(struct sgt_borrowed_mapping *bm);
 
@@ -587,6 +594,7 @@ SGT_API void sgt_borrowed_mapping_cleanup(struct sgt_borrowed_mapping *bm);
  * @d:                a mapped handle's DMA view
  * @out_num_dma_ents: receives the count
  *
+ * Context: any; allocates nothing.
  * Return: 0; -SGT_ESTALE; -SGT_EINVAL.
  * Notes: reads only; the out parameters are written only on success.
  */
@@ -596,6 +604,7 @@ SGT_API SGT_MUST_CHECK int sgt_dma_info(const struct sgt_dma *d, uint32_t *out_n
  * sgt_dma_sync_for_cpu() - sync a mapped table for the CPU (``dma_sync_sgtable_for_cpu``)
  * @d: a mapped handle's DMA view
  *
+ * Context: any; allocates nothing; the backend's sync runs (it may take a lock).
  * Return: 0; -SGT_ESTALE; -SGT_EINVAL; the backend's error.
  * Notes: as for sgt_dma_sync_sg_for_cpu(); the handle stays live either way.
  */
@@ -605,6 +614,7 @@ SGT_API SGT_MUST_CHECK int sgt_dma_sync_for_cpu(const struct sgt_dma *d);
  * sgt_dma_sync_for_device() - sync a mapped table for the device
  * @d: a mapped handle's DMA view
  *
+ * Context: as for sgt_dma_sync_for_cpu().
  * Return: as for sgt_dma_sync_for_cpu().
  * Notes: as for sgt_dma_sync_sg_for_cpu(); the handle stays live either way.
  */
@@ -615,6 +625,7 @@ SGT_API SGT_MUST_CHECK int sgt_dma_sync_for_device(const struct sgt_dma *d);
  * @it: caller storage for the iterator
  * @d:  a mapped handle's DMA view
  *
+ * Context: any; allocates nothing.
  * Return: 0; -SGT_ESTALE; -SGT_EINVAL. On failure @it is not written.
  */
 SGT_API SGT_MUST_CHECK int sgt_dma_iter_init(struct sgt_dma_iter *it, const struct sgt_dma *d);
@@ -623,6 +634,7 @@ SGT_API SGT_MUST_CHECK int sgt_dma_iter_init(struct sgt_dma_iter *it, const stru
  * sgt_dma_iter_next() - advance to the next DMA segment
  * @it: an iterator from sgt_dma_iter_init()
  *
+ * Context: any; allocates nothing.
  * Return: true with the public fields set, false at the end.
  */
 SGT_API bool sgt_dma_iter_next(struct sgt_dma_iter *it);
@@ -632,14 +644,17 @@ SGT_API bool sgt_dma_iter_next(struct sgt_dma_iter *it);
  * @it: caller storage for the iterator
  * @d:  a mapped handle's DMA view
  *
+ * Context: any; allocates nothing.
  * Return: 0; -SGT_ESTALE; -SGT_EINVAL. On failure @it is not written.
  */
-SGT_API SGT_MUST_CHECK int sgt_dma_page_iter_init(struct sgt_dma_page_iter *it, const struct sgt_dma *d);
+SGT_API SGT_MUST_CHECK int sgt_dma_page_iter_init(struct sgt_dma_page_iter *it,
+						  const struct sgt_dma *d);
 
 /**
  * sgt_dma_page_iter_next() - advance to the next piece
  * @it: an iterator from sgt_dma_page_iter_init()
  *
+ * Context: any; allocates nothing.
  * Return: true with the public fields set, false at the end.
  */
 SGT_API bool sgt_dma_page_iter_next(struct sgt_dma_page_iter *it);

@@ -92,6 +92,7 @@ SGT_API const char *sgt_strerror(int err);
  * sgt_errname() - the symbolic name of an sgt return code
  * @err: 0 or a negative ``SGT_E*`` code
  *
+ * Context: any; no allocation.
  * Return: "0", "-EINVAL", "-ENOMEM", ... as a static string; "-E?" for an unknown code.
  */
 SGT_API const char *sgt_errname(int err);

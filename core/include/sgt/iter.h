@@ -88,6 +88,7 @@ extern "C" {
  * @it: caller storage for the iterator
  * @t:  any handle's CPU view
  *
+ * Context: any; allocates nothing.
  * Return: 0; -SGT_ESTALE; -SGT_EINVAL for NULL or an uninitialised handle. On failure @it is not
  * written.
  */
@@ -97,6 +98,7 @@ SGT_API SGT_MUST_CHECK int sgt_ent_iter_init(struct sgt_ent_iter *it, const stru
  * sgt_ent_iter_next() - advance to the next entry
  * @it: an iterator from sgt_ent_iter_init()
  *
+ * Context: any; allocates nothing.
  * Return: true with @it->ent set, or false at the end.
  */
 SGT_API bool sgt_ent_iter_next(struct sgt_ent_iter *it);
@@ -107,16 +109,18 @@ SGT_API bool sgt_ent_iter_next(struct sgt_ent_iter *it);
  * @t:          any handle's CPU view
  * @start_page: pages to skip first, counted as in &struct sgt_page_iter.page_index
  *
+ * Context: any; allocates nothing.
  * Return: 0; -SGT_ESTALE; -SGT_EINVAL. A @start_page past the end gives an empty walk.
  * Notes: on failure @it is not written.
  */
 SGT_API SGT_MUST_CHECK int sgt_page_iter_init(struct sgt_page_iter *it, const struct sgt_cpu *t,
-				      uint64_t start_page);
+					      uint64_t start_page);
 
 /**
  * sgt_page_iter_next() - advance to the next page
  * @it: an iterator from sgt_page_iter_init()
  *
+ * Context: any; allocates nothing.
  * Return: true with the public fields set, or false at the end.
  */
 SGT_API bool sgt_page_iter_next(struct sgt_page_iter *it);
@@ -127,16 +131,20 @@ SGT_API bool sgt_page_iter_next(struct sgt_page_iter *it);
  * @t:    any handle's CPU view
  * @skip: bytes to skip from the start of the table; past the end gives an empty walk
  *
- * Return: 0; -SGT_ESTALE; -SGT_EINVAL. On failure @m is not written. After a successful start the
- * caller must call sgt_miter_stop().
+ * Context: any; allocates nothing; holds at most one page mapped through the memory domain until
+ * the next call or sgt_miter_stop() (in a kernel, a kmap_local_page() mapping: no sleeping in
+ * between). Return: 0; -SGT_ESTALE; -SGT_EINVAL. On failure @m is not written. After a successful
+ * start the caller must call sgt_miter_stop().
  */
-SGT_API SGT_MUST_CHECK int sgt_miter_start(struct sgt_miter *m, const struct sgt_cpu *t, uint64_t skip);
+SGT_API SGT_MUST_CHECK int sgt_miter_start(struct sgt_miter *m, const struct sgt_cpu *t,
+					   uint64_t skip);
 
 /**
  * sgt_miter_next() - map the next piece
  * @m: a started iterator
  *
  * Ends the access to the previous piece's page (if any), then maps the next piece's page.
+ * Context: as for sgt_miter_start().
  * Return: true with @m->addr and @m->len set; false at the end or when the memory domain refused
  * a page (sgt_miter_error() then says -SGT_EFAULT).
  */
@@ -145,6 +153,7 @@ SGT_API bool sgt_miter_next(struct sgt_miter *m);
 /**
  * sgt_miter_stop() - end the walk and the access to the current page
  * @m: a started iterator; stopping twice is harmless
+ * Context: any; allocates nothing.
  */
 SGT_API void sgt_miter_stop(struct sgt_miter *m);
 
@@ -152,6 +161,7 @@ SGT_API void sgt_miter_stop(struct sgt_miter *m);
  * sgt_miter_error() - why a mapping walk ended early
  * @m: a started iterator
  *
+ * Context: any; allocates nothing.
  * Return: 0 if it ended at the end of the table (or has not ended), -SGT_EFAULT if a page could
  * not be mapped.
  */

@@ -34,8 +34,9 @@
  *               order of mapping and holds at most one page per iterator.
  * @unmap_page:  ends the access that @map_page gave; may be NULL when unmapping is a no-op.
  * @alloc_pages: optional: allocates ``1 << order`` contiguous, zeroed pages and stores the first
- *               frame in @out_pfn, in allocation context @actx; returns 0 or a negative SGT_E* code. NULL means the domain
- *               cannot allocate (sgt_table_init_alloc_order() then returns -SGT_EOPNOTSUPP).
+ *               frame in @out_pfn, in allocation context @actx; returns 0 or a negative SGT_E*
+ * code. NULL means the domain cannot allocate (sgt_table_init_alloc_order() then returns
+ * -SGT_EOPNOTSUPP).
  * @free_pages:  releases pages from @alloc_pages; required when @alloc_pages is set.
  * @ctx:         passed to every callback unchanged.
  */
@@ -43,7 +44,8 @@ struct sgt_memory {
 	unsigned int page_shift;
 	void *(*map_page)(void *ctx, uint64_t pfn);
 	void (*unmap_page)(void *ctx, uint64_t pfn, void *addr);
-	int (*alloc_pages)(void *ctx, unsigned int order, uint64_t *out_pfn, enum sgt_alloc_ctx actx);
+	int (*alloc_pages)(void *ctx, unsigned int order, uint64_t *out_pfn,
+			   enum sgt_alloc_ctx actx);
 	void (*free_pages)(void *ctx, uint64_t pfn, unsigned int order);
 	void *ctx;
 };

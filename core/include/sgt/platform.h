@@ -31,6 +31,7 @@ extern "C" {
 /**
  * sgt_platform_allocator() - the allocator used when a caller passes none
  *
+ * Context: any; allocates nothing.
  * Return: a static allocator, or NULL when the platform has none.
  */
 SGT_API const struct sgt_allocator *sgt_platform_allocator(void);
@@ -38,6 +39,7 @@ SGT_API const struct sgt_allocator *sgt_platform_allocator(void);
 /**
  * sgt_platform_memory() - the memory domain used when a caller passes none
  *
+ * Context: any; allocates nothing.
  * Return: a static domain, or NULL when the platform has none.
  */
 SGT_API const struct sgt_memory *sgt_platform_memory(void);
@@ -53,18 +55,21 @@ SGT_API void *sgt_platform_lock_new(void);
 /**
  * sgt_platform_lock_free() - free a lock from sgt_platform_lock_new()
  * @lock: the lock, not held; NULL is a no-op
+ * Context: may sleep.
  */
 SGT_API void sgt_platform_lock_free(void *lock);
 
 /**
  * sgt_platform_lock() - take a lock; sgt holds it briefly and never sleeps under it
  * @lock: the lock
+ * Context: any; may spin or block until the lock is free; the holder never sleeps.
  */
 SGT_API void sgt_platform_lock(void *lock);
 
 /**
  * sgt_platform_unlock() - release a lock taken with sgt_platform_lock()
  * @lock: the lock
+ * Context: any.
  */
 SGT_API void sgt_platform_unlock(void *lock);
 
@@ -77,6 +82,7 @@ SGT_API void sgt_platform_unlock(void *lock);
  * Only debug builds (``SGT_DEBUG_CHECKS``) call it. In user space and freestanding it does not
  * return (abort, trap). A platform where stopping is worse than going on (a kernel: WARN, not
  * BUG) may return: every caller then fails the operation closed (-SGT_EIO, nothing changed).
+ * Context: any.
  */
 SGT_API void sgt_platform_assert_fail(const char *expr, const char *file, int line);
 

@@ -35,8 +35,9 @@ struct sgt_device;
  *    ``dma_len >= 1`` and ``dma_addr + dma_len`` does not wrap; the rest have ``dma_addr == 0`` and
  *    ``dma_len == 0``. A mapped table (``num_dma_ents > 0``) has DMA lengths that add up to
  *    ``total_len``: a mapping covers every CPU byte exactly once. An unmapped table has
- *    ``num_dma_ents == 0``, all DMA fields zero and no ``dma_dev``, ``dma_priv`` or ``dma_dir``. (Linux keeps ``orig_nents`` and ``nents``
- *    the same way: the DMA layer may merge entries, so the DMA count can be smaller.)
+ *    ``num_dma_ents == 0``, all DMA fields zero and no ``dma_dev``, ``dma_priv`` or ``dma_dir``.
+ * (Linux keeps ``orig_nents`` and ``nents`` the same way: the DMA layer may merge entries, so the
+ * DMA count can be smaller.)
  * 7. Reserved fields are zero.
  *
  * Raw tables are not locked: whoever mutates one must exclude readers. Handles never mutate a
@@ -146,6 +147,7 @@ SGT_API SGT_MUST_CHECK int sgt_sg_table_check(const struct sgt_sg_table *sgt, co
  * sgt_sg_table_is_valid() - sgt_sg_table_check() as a predicate
  * @sgt: the table
  *
+ * Context: any; allocates nothing; O(entries).
  * Return: true when every invariant holds.
  */
 SGT_API bool sgt_sg_table_is_valid(const struct sgt_sg_table *sgt);
@@ -155,6 +157,7 @@ SGT_API bool sgt_sg_table_is_valid(const struct sgt_sg_table *sgt);
  * @sgt: a valid raw table
  * @pos: receives the position of the first entry (or the end position when empty)
  *
+ * Context: any; O(1).
  * Return: the first entry, or NULL for an empty table. Entries returned by the navigation
  * functions point into the table's chunks: the table owns them, and they are valid until the
  * table changes or is dropped.
@@ -165,6 +168,7 @@ SGT_API const struct sgt_entry *sgt_sg_first(const struct sgt_sg_table *sgt, str
  * sgt_sg_next() - step to the following entry (Linux ``sg_next``)
  * @pos: a position from sgt_sg_first() or sgt_sg_next()
  *
+ * Context: any; O(1).
  * Return: the next entry, or NULL (and @pos at the end) after the last one.
  */
 SGT_API const struct sgt_entry *sgt_sg_next(struct sgt_pos *pos);
@@ -173,6 +177,7 @@ SGT_API const struct sgt_entry *sgt_sg_next(struct sgt_pos *pos);
  * sgt_sg_last() - the last entry of a raw table (Linux ``sg_last``), in O(1)
  * @sgt: a valid raw table
  *
+ * Context: any; O(1).
  * Return: the last entry, or NULL for an empty table.
  */
 SGT_API const struct sgt_entry *sgt_sg_last(const struct sgt_sg_table *sgt);

@@ -124,8 +124,10 @@ extern "C" {
  * @pages:     receives the provider
  * @pfns:      the frames; must outlive every use of @pages
  * @num_pages: entries in @pfns
+ * Context: any; allocates nothing.
  */
-SGT_API void sgt_pages_from_array(struct sgt_pages *pages, const uint64_t *pfns, uint64_t num_pages);
+SGT_API void sgt_pages_from_array(struct sgt_pages *pages, const uint64_t *pfns,
+				  uint64_t num_pages);
 
 /**
  * sgt_table_init() - create an empty owned table, ready for appends
@@ -136,7 +138,8 @@ SGT_API void sgt_pages_from_array(struct sgt_pages *pages, const uint64_t *pfns,
  * Return: 0; -SGT_EINVAL for a NULL @t or bad @params.
  * Notes: on failure @t is not written. On success @t must be released with sgt_table_cleanup().
  */
-SGT_API SGT_MUST_CHECK int sgt_table_init(struct sgt_table *t, const struct sgt_table_params *params);
+SGT_API SGT_MUST_CHECK int sgt_table_init(struct sgt_table *t,
+					  const struct sgt_table_params *params);
 
 /**
  * sgt_table_init_from_pages() - build an owned table over pages
@@ -163,10 +166,10 @@ SGT_API SGT_MUST_CHECK int sgt_table_init(struct sgt_table *t, const struct sgt_
  * Notes: on failure @t is not written and nothing is allocated.
  */
 SGT_API SGT_MUST_CHECK int sgt_table_init_from_pages(struct sgt_table *t,
-					     const struct sgt_table_params *params,
-					     const struct sgt_pages *pages, uint32_t offset,
-					     uint64_t size, uint32_t max_segment,
-					     enum sgt_alloc_ctx actx);
+						     const struct sgt_table_params *params,
+						     const struct sgt_pages *pages, uint32_t offset,
+						     uint64_t size, uint32_t max_segment,
+						     enum sgt_alloc_ctx actx);
 
 /**
  * sgt_table_append_pages() - append pages to an owned table (``sg_alloc_append_table_from_pages``)
@@ -191,9 +194,10 @@ SGT_API SGT_MUST_CHECK int sgt_table_init_from_pages(struct sgt_table *t,
  * Notes: on failure the table is exactly as before: same entries, same last entry length, no
  * chunk added, nothing leaked.
  */
-SGT_API SGT_MUST_CHECK int sgt_table_append_pages(struct sgt_table *t, const struct sgt_pages *pages,
-					  uint32_t offset, uint64_t size, uint32_t max_segment,
-					  enum sgt_alloc_ctx actx);
+SGT_API SGT_MUST_CHECK int sgt_table_append_pages(struct sgt_table *t,
+						  const struct sgt_pages *pages, uint32_t offset,
+						  uint64_t size, uint32_t max_segment,
+						  enum sgt_alloc_ctx actx);
 
 /**
  * sgt_table_init_alloc_order() - a table over freshly allocated pages (``sgl_alloc_order``)
@@ -214,9 +218,9 @@ SGT_API SGT_MUST_CHECK int sgt_table_append_pages(struct sgt_table *t, const str
  * Notes: on failure @t is not written and every page and chunk allocated so far is freed.
  */
 SGT_API SGT_MUST_CHECK int sgt_table_init_alloc_order(struct sgt_table *t,
-					      const struct sgt_table_params *params,
-					      uint64_t length, unsigned int order,
-					      enum sgt_alloc_ctx actx);
+						      const struct sgt_table_params *params,
+						      uint64_t length, unsigned int order,
+						      enum sgt_alloc_ctx actx);
 
 /**
  * sgt_table_cleanup() - drop an owned, unmapped table
@@ -225,6 +229,7 @@ SGT_API SGT_MUST_CHECK int sgt_table_init_alloc_order(struct sgt_table *t,
  * Frees the entry chunks, and the pages if the table allocated them; never touches pages from a
  * provider. Leaves @t stale. NULL, a stale or an uninitialised-but-zeroed handle is a no-op, so
  * dropping twice is safe.
+ * Context: whatever the allocator's free and the domain's free_pages allow; allocates nothing.
  */
 SGT_API void sgt_table_cleanup(struct sgt_table *t);
 
@@ -241,13 +246,15 @@ SGT_API void sgt_table_cleanup(struct sgt_table *t);
  * Return: 0; -SGT_EINVAL for NULL arguments or a raw table that breaks an invariant.
  * Notes: on failure @b is not written.
  */
-SGT_API SGT_MUST_CHECK int sgt_borrowed_init(struct sgt_borrowed *b, const struct sgt_sg_table *sgt);
+SGT_API SGT_MUST_CHECK int sgt_borrowed_init(struct sgt_borrowed *b,
+					     const struct sgt_sg_table *sgt);
 
 /**
  * sgt_borrowed_cleanup() - end a borrow
  * @b: the handle, or NULL
  *
  * Frees nothing; the owner keeps the raw table. Leaves @b stale; a no-op when already stale.
+ * Context: any; allocates nothing.
  */
 SGT_API void sgt_borrowed_cleanup(struct sgt_borrowed *b);
 
@@ -268,10 +275,12 @@ SGT_API SGT_MUST_CHECK int sgt_cpu_check(const struct sgt_cpu *t);
  * @t:       any handle's CPU view
  * @out_sgt: receives the raw table; valid until the handle's next transition or cleanup
  *
+ * Context: any; allocates nothing.
  * Return: 0; -SGT_ESTALE; -SGT_EINVAL for NULL arguments.
  * Notes: reads only; the out parameters are written only on success.
  */
-SGT_API SGT_MUST_CHECK int sgt_cpu_sg_table(const struct sgt_cpu *t, const struct sgt_sg_table **out_sgt);
+SGT_API SGT_MUST_CHECK int sgt_cpu_sg_table(const struct sgt_cpu *t,
+					    const struct sgt_sg_table **out_sgt);
 
 /**
  * sgt_cpu_info() - entry count and byte length of a table
@@ -279,11 +288,12 @@ SGT_API SGT_MUST_CHECK int sgt_cpu_sg_table(const struct sgt_cpu *t, const struc
  * @out_num_ents:  receives the CPU entry count; may be NULL
  * @out_total_len: receives the total length in bytes; may be NULL
  *
+ * Context: any; allocates nothing.
  * Return: 0; -SGT_ESTALE; -SGT_EINVAL for a NULL or uninitialised handle.
  * Notes: reads only; the out parameters are written only on success.
  */
 SGT_API SGT_MUST_CHECK int sgt_cpu_info(const struct sgt_cpu *t, uint32_t *out_num_ents,
-				uint64_t *out_total_len);
+					uint64_t *out_total_len);
 
 /**
  * sgt_nents_for_len() - entries needed to cover the first @len bytes (``sg_nents_for_len``)
@@ -291,11 +301,13 @@ SGT_API SGT_MUST_CHECK int sgt_cpu_info(const struct sgt_cpu *t, uint32_t *out_n
  * @len:     bytes, at least 1
  * @out_num: receives the count
  *
+ * Context: any; allocates nothing; O(entries).
  * Return: 0; -SGT_ERANGE when the table is shorter than @len; -SGT_EINVAL for NULL or zero @len;
  * -SGT_ESTALE.
  * Notes: reads only; the out parameters are written only on success.
  */
-SGT_API SGT_MUST_CHECK int sgt_nents_for_len(const struct sgt_cpu *t, uint64_t len, uint32_t *out_num);
+SGT_API SGT_MUST_CHECK int sgt_nents_for_len(const struct sgt_cpu *t, uint64_t len,
+					     uint32_t *out_num);
 
 /**
  * sgt_split() - split a byte range of a table into new owned tables (``sg_split``)
@@ -322,8 +334,9 @@ SGT_API SGT_MUST_CHECK int sgt_nents_for_len(const struct sgt_cpu *t, uint64_t l
  * sgt_table_cleanup() on them is a no-op); nothing stays allocated.
  */
 SGT_API SGT_MUST_CHECK int sgt_split(const struct sgt_cpu *in, uint64_t skip, size_t num_splits,
-			     const uint64_t *split_lens, const struct sgt_table_params *params,
-			     struct sgt_table *out, enum sgt_alloc_ctx actx);
+				     const uint64_t *split_lens,
+				     const struct sgt_table_params *params, struct sgt_table *out,
+				     enum sgt_alloc_ctx actx);
 
 #ifdef __cplusplus
 }

@@ -23,9 +23,11 @@ extern "C" {
  * Frame = virtual address >> @page_shift; byte access is the address itself. Page allocation uses
  * ``aligned_alloc`` and zeroes the pages.
  *
+ * Context: any; allocates nothing.
  * Return: 0; -SGT_EINVAL for NULL or a page shift out of range (then @mem is not written).
  */
-SGT_API SGT_MUST_CHECK int sgt_memory_identity_init(struct sgt_memory *mem, unsigned int page_shift);
+SGT_API SGT_MUST_CHECK int sgt_memory_identity_init(struct sgt_memory *mem,
+						    unsigned int page_shift);
 
 #ifdef __cplusplus
 }

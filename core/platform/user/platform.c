@@ -39,7 +39,8 @@ static void *s_identity_map(void *ctx, uint64_t pfn)
 	return (void *)(uintptr_t)(pfn << s_shift(ctx));
 }
 
-static int s_identity_alloc(void *ctx, unsigned int order, uint64_t *out_pfn, enum sgt_alloc_ctx actx)
+static int s_identity_alloc(void *ctx, unsigned int order, uint64_t *out_pfn,
+			    enum sgt_alloc_ctx actx)
 {
 	(void)actx;
 	size_t len = (size_t)1 << (s_shift(ctx) + order);

@@ -84,14 +84,17 @@ extern "C" {
  * @params: the windows, reserved ranges and policies
  * @out:    receives the allocator; free it with sgt_iova_free()
  *
+ * Context: may sleep (allocates with SGT_MAY_SLEEP).
  * Return: 0; -SGT_EINVAL for bad parameters or windows that leave no usable granule;
  * -SGT_ENOMEM. On failure *@out is not written.
  */
-SGT_API SGT_MUST_CHECK int sgt_iova_new(const struct sgt_iova_params *params, struct sgt_iova **out);
+SGT_API SGT_MUST_CHECK int sgt_iova_new(const struct sgt_iova_params *params,
+					struct sgt_iova **out);
 
 /**
  * sgt_iova_free() - destroy an allocator and its bookkeeping
  * @iova: the allocator, or NULL. Live ranges are simply forgotten.
+ * Context: may sleep (frees).
  */
 SGT_API void sgt_iova_free(struct sgt_iova *iova);
 
@@ -108,7 +111,7 @@ SGT_API void sgt_iova_free(struct sgt_iova *iova);
  * @limit; -SGT_ENOMEM when bookkeeping could not be allocated. On failure nothing changes.
  */
 SGT_API SGT_MUST_CHECK int sgt_iova_alloc(struct sgt_iova *iova, uint64_t len, uint64_t limit,
-				  uint64_t *out_addr);
+					  uint64_t *out_addr);
 
 /**
  * sgt_iova_release() - free a range
@@ -127,6 +130,7 @@ SGT_API SGT_MUST_CHECK int sgt_iova_release(struct sgt_iova *iova, uint64_t addr
  * sgt_iova_is_live() - whether @addr lies in a live (allocated, not freed) range
  * @iova: the allocator
  * @addr: any address
+ * Context: allocates nothing; O(log n). Not synchronised: the caller serialises.
  */
 SGT_API bool sgt_iova_is_live(const struct sgt_iova *iova, uint64_t addr);
 
@@ -134,6 +138,7 @@ SGT_API bool sgt_iova_is_live(const struct sgt_iova *iova, uint64_t addr);
  * sgt_iova_get_stats() - the counters
  * @iova: the allocator
  * @out:  receives them
+ * Context: allocates nothing. Not synchronised: the caller serialises.
  */
 SGT_API void sgt_iova_get_stats(const struct sgt_iova *iova, struct sgt_iova_stats *out);
 

@@ -56,7 +56,7 @@ enum sgt_simiommu_fault_kind {
 	SGT_FAULT_READ_ONLY = 1, /* device write into a to-device mapping */
 	SGT_FAULT_WRITE_ONLY = 2, /* device read from a from-device mapping */
 	SGT_FAULT_ABOVE_MASK = 3, /* the device cannot emit this address */
-	SGT_FAULT_CPU_UNREACHABLE = 4, /* bounce copy-back on unmap: the CPU page was not reachable */
+	SGT_FAULT_CPU_UNREACHABLE = 4, /* bounce copy-back on unmap: CPU page not reachable */
 	SGT_FAULT_NUM_KINDS
 };
 
@@ -131,7 +131,7 @@ extern "C" {
  * written.
  */
 SGT_API SGT_MUST_CHECK int sgt_simiommu_new(const struct sgt_simiommu_params *params,
-				    struct sgt_simiommu **out);
+					    struct sgt_simiommu **out);
 
 /**
  * sgt_simiommu_free() - tear the device down
@@ -148,6 +148,7 @@ SGT_API uint64_t sgt_simiommu_free(struct sgt_simiommu *sim);
  * sgt_simiommu_device() - the &struct sgt_device to map through
  * @sim: the simulated device
  *
+ * Context: any; allocates nothing.
  * Return: a device owned by @sim, valid until sgt_simiommu_free(); NULL for a NULL @sim.
  */
 SGT_API struct sgt_device *sgt_simiommu_device(struct sgt_simiommu *sim);
@@ -159,11 +160,12 @@ SGT_API struct sgt_device *sgt_simiommu_device(struct sgt_simiommu *sim);
  * @buf:  where the bytes go
  * @len:  how many
  *
+ * Context: any thread; takes the device lock; allocates nothing.
  * Return: 0 with @len bytes in @buf; -SGT_EFAULT (a fault recorded, @buf untouched) when any byte
  * is unmapped, not readable by the device or above its DMA mask; -SGT_EINVAL for NULL.
  */
 SGT_API SGT_MUST_CHECK int sgt_simiommu_dma_read(struct sgt_simiommu *sim, uint64_t addr, void *buf,
-					 size_t len);
+						 size_t len);
 
 /**
  * sgt_simiommu_dma_write() - the device writes memory at a DMA address
@@ -172,19 +174,26 @@ SGT_API SGT_MUST_CHECK int sgt_simiommu_dma_read(struct sgt_simiommu *sim, uint6
  * @buf:  the bytes
  * @len:  how many
  *
+ * Context: as for sgt_simiommu_dma_read().
  * Return: 0; -SGT_EFAULT (a fault recorded, no byte written) as for sgt_simiommu_dma_read().
  */
-SGT_API SGT_MUST_CHECK int sgt_simiommu_dma_write(struct sgt_simiommu *sim, uint64_t addr, const void *buf,
-					  size_t len);
+SGT_API SGT_MUST_CHECK int sgt_simiommu_dma_write(struct sgt_simiommu *sim, uint64_t addr,
+						  const void *buf, size_t len);
 
 /**
  * sgt_simiommu_set_inject() - set fault injection (replaces the previous setting)
  * @sim: the device
  * @inj: what to fail; NULL turns injection off
+ * Context: any thread; takes the device lock.
  */
-SGT_API void sgt_simiommu_set_inject(struct sgt_simiommu *sim, const struct sgt_simiommu_inject *inj);
+SGT_API void sgt_simiommu_set_inject(struct sgt_simiommu *sim,
+				     const struct sgt_simiommu_inject *inj);
 
-/** sgt_simiommu_num_faults() - faults recorded so far (all kinds) */
+/**
+ * sgt_simiommu_num_faults() - faults recorded so far (all kinds)
+ *
+ * Context: any thread; takes the device lock.
+ */
 SGT_API uint64_t sgt_simiommu_num_faults(const struct sgt_simiommu *sim);
 
 /**
@@ -193,15 +202,24 @@ SGT_API uint64_t sgt_simiommu_num_faults(const struct sgt_simiommu *sim);
  * @index: 0-based, oldest first; the first 256 faults are kept
  * @out:   receives it
  *
+ * Context: any thread; allocates nothing.
  * Return: 0; -SGT_EINVAL for NULL @sim or @out; -SGT_ERANGE past the kept faults.
  */
 SGT_API SGT_MUST_CHECK int sgt_simiommu_fault_at(const struct sgt_simiommu *sim, uint64_t index,
-					 struct sgt_simiommu_fault *out);
+						 struct sgt_simiommu_fault *out);
 
-/** sgt_simiommu_clear_faults() - forget the recorded faults; NULL is a no-op */
+/**
+ * sgt_simiommu_clear_faults() - forget the recorded faults; NULL is a no-op
+ *
+ * Context: any thread; takes the device lock.
+ */
 SGT_API void sgt_simiommu_clear_faults(struct sgt_simiommu *sim);
 
-/** sgt_simiommu_live_mappings() - mappings made and not yet unmapped */
+/**
+ * sgt_simiommu_live_mappings() - mappings made and not yet unmapped
+ *
+ * Context: any thread; takes the device lock.
+ */
 SGT_API uint64_t sgt_simiommu_live_mappings(const struct sgt_simiommu *sim);
 
 /**
