@@ -549,8 +549,10 @@ SGT_API SGT_MUST_CHECK int sgt_table_map(struct sgt_table *t, struct sgt_device 
  *
  * Context: whatever the backend's unmap allows (never sleeps in the simulator; a kernel backend's
  * dma_unmap_sgtable() is atomic-safe); allocates nothing.
- * Return: 0, with @m stale and @out live; -SGT_ESTALE; -SGT_EINVAL for NULL; the backend's error
- * (then @m is still live and mapped, @out not written).
+ * The unmap cannot fail: the backend's unmap_sg always completes.
+ * Return: 0, with @m stale and @out live (unmapped: DMA fields cleared); -SGT_ESTALE; -SGT_EINVAL
+ * for a NULL or non-mapping @m or a NULL @out (then @m is still live and mapped, @out not
+ * written).
  */
 SGT_API SGT_MUST_CHECK int sgt_mapping_unmap(struct sgt_mapping *m, struct sgt_table *out);
 
@@ -558,9 +560,10 @@ SGT_API SGT_MUST_CHECK int sgt_mapping_unmap(struct sgt_mapping *m, struct sgt_t
  * sgt_mapping_cleanup() - drop a mapped table: unmap first, then free the entries
  * @m: the mapping, or NULL
  *
- * The order matters: the device must lose access before the memory can be reused. Leaves @m
- * stale; a no-op when already stale. If the backend refuses the unmap (it cannot for a mapping
- * made through sgt_table_map()), the entries are still freed and the backend's report stands.
+ * The order matters: the device must lose access before the memory can be reused, and since an
+ * unmap cannot fail, no path frees entries that a device can still reach (a backend that hits a
+ * problem while unmapping, such as a bounce page it cannot copy back, records it and still
+ * unmaps). Leaves @m stale; a no-op when already stale.
  * Context: as for sgt_mapping_unmap(), plus the allocator's free for the entries.
  */
 SGT_API void sgt_mapping_cleanup(struct sgt_mapping *m);
