@@ -19,10 +19,11 @@ runs=${SGT_PROPS_RUNS:-2000}
 start=$(date +%s.%N)
 props_status=0
 out=$(RC_PARAMS="max_success=$runs" ./build/default/props/sgt_props 2>&1) || props_status=$?
-secs=$(echo "$(date +%s.%N) - $start" | bc)
+# awk, not bc: awk (mawk) is in every Debian base system, bc is not.
+secs=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.3f", b - a }')
 if [ $props_status -eq 0 ]; then
 	printf 'props: %s in %.1f s (%.0f sequences/s)\n' "$(echo "$out" | grep -oE 'OK, passed [0-9]+ tests')" \
-		"$secs" "$(echo "$runs / $secs" | bc -l)"
+		"$secs" "$(awk -v r="$runs" -v s="$secs" 'BEGIN { printf "%.1f", r / s }')"
 else
 	echo "$out" | sed -n '/Falsifiable/,$p'
 fi

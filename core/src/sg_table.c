@@ -77,9 +77,9 @@ static const char *s_check_chunk(const struct sgt_sg_table *sgt, const struct sg
 
 static const char *s_check(const struct sgt_sg_table *sgt)
 {
-	const struct sgt_chunk *c;
+	const struct sgt_chunk *c, *mark = NULL;
 	struct s_sums sums = { 0, 0 };
-	uint64_t seen = 0;
+	uint64_t seen = 0, walked = 0, next_mark = 1;
 	const char *why;
 	uint32_t i;
 
@@ -94,6 +94,16 @@ static const char *s_check(const struct sgt_sg_table *sgt)
 	if (!sgt->num_dma_ents && (sgt->dma_dev || sgt->dma_priv || sgt->dma_dir))
 		return "(6) unmapped table with a mapping device, backend state or direction";
 	for (c = sgt->head; c; c = c->next) {
+		/*
+		 * Brent's cycle detection: a chain that loops back is named after at most twice
+		 * its length in steps, however many entries num_cpu_ents claims.
+		 */
+		if (c == mark)
+			return "(3) the chunk chain is a cycle";
+		if (++walked == next_mark) {
+			mark = c;
+			next_mark <<= 1;
+		}
 		why = s_check_chunk(sgt, c, seen);
 		if (why)
 			return why;

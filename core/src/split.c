@@ -82,6 +82,21 @@ static int s_check_ranges(const struct sgt_sg_table *in, uint64_t skip, size_t n
 	return end > in->total_len ? -SGT_ERANGE : 0;
 }
 
+/*
+ * Would writing @out overwrite @in or the table it views? (A handle split into itself, or a
+ * borrowed view of one of the outputs, would lose the source's chunks.)
+ */
+static bool s_out_aliases(const struct sgt_cpu *in, const struct sgt_table *out, size_t num)
+{
+	uintptr_t lo = (uintptr_t)out, hi;
+
+	if (num > (UINTPTR_MAX - lo) / sizeof(*out))
+		return true;
+	hi = lo + num * sizeof(*out);
+	return ((uintptr_t)in + sizeof(*in) > lo && (uintptr_t)in < hi) ||
+	       ((uintptr_t)in->sgt__sgt + sizeof(*in->sgt__sgt) > lo && (uintptr_t)in->sgt__sgt < hi);
+}
+
 int sgt_split(const struct sgt_cpu *in, uint64_t skip, size_t num_splits,
 	      const uint64_t *split_lens, const struct sgt_table_params *params,
 	      struct sgt_table *out, enum sgt_alloc_ctx actx)
@@ -95,6 +110,8 @@ int sgt_split(const struct sgt_cpu *in, uint64_t skip, size_t num_splits,
 	if (err)
 		return err;
 	if (!split_lens || !out || num_splits == 0)
+		return -SGT_EINVAL;
+	if (s_out_aliases(in, out, num_splits))
 		return -SGT_EINVAL;
 	if (own.mem && own.mem != in->sgt__sgt->mem)
 		return -SGT_EINVAL;

@@ -2,15 +2,35 @@
 /* Handles: lifetime of owned and borrowed tables, and the queries every handle answers. */
 #include "internal.h"
 
+/*
+ * Where an owning handle's table must be, relative to its CPU view: inside the handle itself. A
+ * handle copied by value keeps pointing at the original's table, so its view is elsewhere.
+ */
+static bool s_owns_its_table(const struct sgt_cpu *t, size_t table_off)
+{
+	return (uintptr_t)t->sgt__sgt == (uintptr_t)t + table_off;
+}
+
 int sgt__cpu_live(const struct sgt_cpu *t)
 {
 	if (!t)
 		return -SGT_EINVAL;
 	switch (t->sgt__state) {
 	case SGT__STATE_OWNED:
-	case SGT__STATE_BORROWED:
+		return s_owns_its_table(t, offsetof(struct sgt_table, sgt__own) -
+						   offsetof(struct sgt_table, cpu))
+			       ? 0
+			       : -SGT_EINVAL;
 	case SGT__STATE_MANAGED:
+		return s_owns_its_table(t, offsetof(struct sgt_mapping, sgt__owner) +
+						   offsetof(struct sgt_table, sgt__own) -
+						   offsetof(struct sgt_mapping, dma) -
+						   offsetof(struct sgt_dma, cpu))
+			       ? 0
+			       : -SGT_EINVAL;
+	case SGT__STATE_BORROWED:
 	case SGT__STATE_BORROWED_MAPPING:
+		/* A view: a copy of it is as good as the original, and owns nothing. */
 		return t->sgt__sgt ? 0 : -SGT_EINVAL;
 	case SGT__STATE_STALE:
 		return -SGT_ESTALE;
@@ -93,7 +113,8 @@ int sgt_table_init(struct sgt_table *t, const struct sgt_table_params *params)
 
 void sgt_table_cleanup(struct sgt_table *t)
 {
-	if (!t || t->cpu.sgt__state != SGT__STATE_OWNED)
+	/* Not a copy made by value either: only the handle that owns the chunks frees them. */
+	if (!t || t->cpu.sgt__state != SGT__STATE_OWNED || sgt__cpu_live(&t->cpu))
 		return;
 	/* A corrupt chain is leaked rather than walked and freed (where the assertion returns). */
 	if (!SGT__CHECK_VALID(&t->sgt__own))

@@ -27,6 +27,9 @@
 #ifndef UINT32_MAX
 #define UINT32_MAX U32_MAX
 #endif
+#ifndef UINTPTR_MAX
+#define UINTPTR_MAX ULONG_MAX /* uintptr_t is unsigned long in the kernel */
+#endif
 #else
 #include <stdbool.h>
 #include <stddef.h>
