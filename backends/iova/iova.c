@@ -309,14 +309,19 @@ int sgt_iova_release(struct sgt_iova *v, uint64_t addr, uint64_t len)
 
 bool sgt_iova_is_live(const struct sgt_iova *v, uint64_t addr)
 {
-	struct s_block *b = s_blk(sgt__avl_floor(v->live, addr >> v->shift));
+	struct s_block *b;
+
+	if (!v)
+		return false;
+	b = s_blk(sgt__avl_floor(v->live, addr >> v->shift));
 
 	return b && (addr >> v->shift) - b->node.key < s_size(b->order);
 }
 
 void sgt_iova_get_stats(const struct sgt_iova *v, struct sgt_iova_stats *out)
 {
-	*out = v->st;
+	if (v && out)
+		*out = v->st;
 }
 
 /* ---- construction: windows minus reserved ranges, cut into aligned blocks ---- */
@@ -581,6 +586,11 @@ int sgt_iova_check(const struct sgt_iova *v, const char **out_why)
 	const struct s_block *b;
 	unsigned int k;
 
+	if (!v) {
+		if (out_why)
+			*out_why = "no allocator";
+		return -SGT_EINVAL;
+	}
 	for (k = 0; k < S_ORDERS && !w.why; k++) {
 		if (sgt__avl_check(v->free_tree[k]) < 0)
 			w.why = "free tree unbalanced or out of order";

@@ -516,6 +516,8 @@ int sgt_dma_iter_init(struct sgt_dma_iter *it, const struct sgt_dma *d)
 
 bool sgt_dma_iter_next(struct sgt_dma_iter *it)
 {
+	if (!it)
+		return false;
 	if (it->sgt__started && it->sgt__left) {
 		it->sgt__ent = sgt_sg_next(&it->sgt__pos);
 		it->index++;
@@ -545,8 +547,11 @@ int sgt_dma_page_iter_init(struct sgt_dma_page_iter *it, const struct sgt_dma *d
 
 bool sgt_dma_page_iter_next(struct sgt_dma_page_iter *it)
 {
-	uint64_t ps = UINT64_C(1) << it->sgt__shift, addr;
+	uint64_t ps, addr;
 
+	if (!it)
+		return false;
+	ps = UINT64_C(1) << it->sgt__shift;
 	if (!it->sgt__have_seg || it->sgt__off >= it->sgt__seg.dma_len) {
 		if (!sgt_dma_iter_next(&it->sgt__seg))
 			return false;

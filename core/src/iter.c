@@ -16,6 +16,8 @@ int sgt_ent_iter_init(struct sgt_ent_iter *it, const struct sgt_cpu *t)
 
 bool sgt_ent_iter_next(struct sgt_ent_iter *it)
 {
+	if (!it)
+		return false;
 	if (!it->sgt__started) {
 		it->sgt__started = true;
 		it->ent = sgt_sg_first(it->sgt__sgt, &it->sgt__pos);
@@ -62,9 +64,13 @@ int sgt_page_iter_init(struct sgt_page_iter *it, const struct sgt_cpu *t, uint64
 
 bool sgt_page_iter_next(struct sgt_page_iter *it)
 {
-	const struct sgt_entry *e = it->sgt__ent;
-	uint64_t ps = UINT64_C(1) << it->sgt__shift, k, page_start, data_end;
+	const struct sgt_entry *e;
+	uint64_t ps, k, page_start, data_end;
 
+	if (!it)
+		return false;
+	e = it->sgt__ent;
+	ps = UINT64_C(1) << it->sgt__shift;
 	while (e && it->sgt__page_in_ent >= s_ent_pages(e, it->sgt__shift)) {
 		e = it->sgt__ent = sgt_sg_next(&it->sgt__pos);
 		it->sgt__ent_index++;
@@ -118,9 +124,13 @@ static void s_miter_unmap(struct sgt_miter *m)
 
 bool sgt_miter_next(struct sgt_miter *m)
 {
-	const struct sgt_memory *mem = m->sgt__sgt->mem;
-	uint64_t ps = sgt_memory_page_size(mem), abs, pg_off;
+	const struct sgt_memory *mem;
+	uint64_t ps, abs, pg_off;
 
+	if (!m || !m->sgt__sgt)
+		return false;
+	mem = m->sgt__sgt->mem;
+	ps = sgt_memory_page_size(mem);
 	m->sgt__ent_off += SGT__MIN(m->consumed, m->len);
 	m->consumed = 0;
 	s_miter_unmap(m);
@@ -148,11 +158,13 @@ bool sgt_miter_next(struct sgt_miter *m)
 
 void sgt_miter_stop(struct sgt_miter *m)
 {
+	if (!m)
+		return;
 	s_miter_unmap(m);
 	m->sgt__ent = NULL;
 }
 
 int sgt_miter_error(const struct sgt_miter *m)
 {
-	return m->sgt__err;
+	return m ? m->sgt__err : -SGT_EINVAL;
 }

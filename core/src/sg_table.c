@@ -139,14 +139,16 @@ bool sgt_sg_table_is_valid(const struct sgt_sg_table *sgt)
 
 const struct sgt_entry *sgt_sg_first(const struct sgt_sg_table *sgt, struct sgt_pos *pos)
 {
-	pos->chunk = sgt->head;
+	if (!pos)
+		return NULL;
+	pos->chunk = sgt ? sgt->head : NULL;
 	pos->index = 0;
 	return pos->chunk ? &pos->chunk->ents[0] : NULL;
 }
 
 const struct sgt_entry *sgt_sg_next(struct sgt_pos *pos)
 {
-	if (!pos->chunk)
+	if (!pos || !pos->chunk)
 		return NULL;
 	if (++pos->index >= pos->chunk->num_ents) {
 		pos->chunk = pos->chunk->next;
@@ -157,5 +159,6 @@ const struct sgt_entry *sgt_sg_next(struct sgt_pos *pos)
 
 const struct sgt_entry *sgt_sg_last(const struct sgt_sg_table *sgt)
 {
-	return sgt->tail ? &sgt->tail->ents[sgt->tail->num_ents - 1] : NULL;
+	return sgt && sgt->tail && sgt->tail->num_ents ? &sgt->tail->ents[sgt->tail->num_ents - 1]
+						       : NULL;
 }

@@ -94,7 +94,8 @@ static bool s_out_aliases(const struct sgt_cpu *in, const struct sgt_table *out,
 		return true;
 	hi = lo + num * sizeof(*out);
 	return ((uintptr_t)in + sizeof(*in) > lo && (uintptr_t)in < hi) ||
-	       ((uintptr_t)in->sgt__sgt + sizeof(*in->sgt__sgt) > lo && (uintptr_t)in->sgt__sgt < hi);
+	       ((uintptr_t)in->sgt__sgt + sizeof(*in->sgt__sgt) > lo &&
+		(uintptr_t)in->sgt__sgt < hi);
 }
 
 int sgt_split(const struct sgt_cpu *in, uint64_t skip, size_t num_splits,

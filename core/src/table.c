@@ -202,6 +202,8 @@ static uint64_t s_array_pfn(const void *ctx, uint64_t index)
 
 void sgt_pages_from_array(struct sgt_pages *pages, const uint64_t *pfns, uint64_t num_pages)
 {
+	if (!pages)
+		return;
 	pages->num_pages = num_pages;
 	pages->pfn = s_array_pfn;
 	pages->ctx = pfns;

@@ -588,6 +588,7 @@ SGT_API SGT_MUST_CHECK int sgt_borrowed_mapping_init(struct sgt_borrowed_mapping
 /**
  * sgt_borrowed_mapping_cleanup() - end the borrow; unmaps and frees nothing
  * @bm: the handle, or NULL; leaves it stale
+ *
  * Context: any; allocates nothing.
  */
 SGT_API void sgt_borrowed_mapping_cleanup(struct sgt_borrowed_mapping *bm);
@@ -638,7 +639,7 @@ SGT_API SGT_MUST_CHECK int sgt_dma_iter_init(struct sgt_dma_iter *it, const stru
  * @it: an iterator from sgt_dma_iter_init()
  *
  * Context: any; allocates nothing.
- * Return: true with the public fields set, false at the end.
+ * Return: true with the public fields set; false at the end or for a NULL @it.
  */
 SGT_API bool sgt_dma_iter_next(struct sgt_dma_iter *it);
 
@@ -658,7 +659,7 @@ SGT_API SGT_MUST_CHECK int sgt_dma_page_iter_init(struct sgt_dma_page_iter *it,
  * @it: an iterator from sgt_dma_page_iter_init()
  *
  * Context: any; allocates nothing.
- * Return: true with the public fields set, false at the end.
+ * Return: true with the public fields set; false at the end or for a NULL @it.
  */
 SGT_API bool sgt_dma_page_iter_next(struct sgt_dma_page_iter *it);
 

@@ -99,7 +99,7 @@ SGT_API SGT_MUST_CHECK int sgt_ent_iter_init(struct sgt_ent_iter *it, const stru
  * @it: an iterator from sgt_ent_iter_init()
  *
  * Context: any; allocates nothing.
- * Return: true with @it->ent set, or false at the end.
+ * Return: true with @it->ent set; false at the end or for a NULL @it.
  */
 SGT_API bool sgt_ent_iter_next(struct sgt_ent_iter *it);
 
@@ -121,7 +121,7 @@ SGT_API SGT_MUST_CHECK int sgt_page_iter_init(struct sgt_page_iter *it, const st
  * @it: an iterator from sgt_page_iter_init()
  *
  * Context: any; allocates nothing.
- * Return: true with the public fields set, or false at the end.
+ * Return: true with the public fields set; false at the end or for a NULL @it.
  */
 SGT_API bool sgt_page_iter_next(struct sgt_page_iter *it);
 
@@ -145,14 +145,15 @@ SGT_API SGT_MUST_CHECK int sgt_miter_start(struct sgt_miter *m, const struct sgt
  *
  * Ends the access to the previous piece's page (if any), then maps the next piece's page.
  * Context: as for sgt_miter_start().
- * Return: true with @m->addr and @m->len set; false at the end or when the memory domain refused
- * a page (sgt_miter_error() then says -SGT_EFAULT).
+ * Return: true with @m->addr and @m->len set; false at the end, for a NULL @m, or when the memory
+ * domain refused a page (sgt_miter_error() then says -SGT_EFAULT).
  */
 SGT_API bool sgt_miter_next(struct sgt_miter *m);
 
 /**
  * sgt_miter_stop() - end the walk and the access to the current page
- * @m: a started iterator; stopping twice is harmless
+ * @m: a started iterator; stopping twice is harmless, and NULL is a no-op
+ *
  * Context: any; allocates nothing.
  */
 SGT_API void sgt_miter_stop(struct sgt_miter *m);
@@ -163,7 +164,7 @@ SGT_API void sgt_miter_stop(struct sgt_miter *m);
  *
  * Context: any; allocates nothing.
  * Return: 0 if it ended at the end of the table (or has not ended), -SGT_EFAULT if a page could
- * not be mapped.
+ * not be mapped, -SGT_EINVAL for a NULL @m.
  */
 SGT_API int sgt_miter_error(const struct sgt_miter *m);
 

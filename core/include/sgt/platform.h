@@ -55,6 +55,7 @@ SGT_API void *sgt_platform_lock_new(void);
 /**
  * sgt_platform_lock_free() - free a lock from sgt_platform_lock_new()
  * @lock: the lock, not held; NULL is a no-op
+ *
  * Context: may sleep.
  */
 SGT_API void sgt_platform_lock_free(void *lock);
@@ -62,6 +63,7 @@ SGT_API void sgt_platform_lock_free(void *lock);
 /**
  * sgt_platform_lock() - take a lock; sgt holds it briefly and never sleeps under it
  * @lock: the lock
+ *
  * Context: any; may spin or block until the lock is free; the holder never sleeps.
  */
 SGT_API void sgt_platform_lock(void *lock);
@@ -69,6 +71,7 @@ SGT_API void sgt_platform_lock(void *lock);
 /**
  * sgt_platform_unlock() - release a lock taken with sgt_platform_lock()
  * @lock: the lock
+ *
  * Context: any.
  */
 SGT_API void sgt_platform_unlock(void *lock);

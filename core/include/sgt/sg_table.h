@@ -158,9 +158,9 @@ SGT_API bool sgt_sg_table_is_valid(const struct sgt_sg_table *sgt);
  * @pos: receives the position of the first entry (or the end position when empty)
  *
  * Context: any; O(1).
- * Return: the first entry, or NULL for an empty table. Entries returned by the navigation
- * functions point into the table's chunks: the table owns them, and they are valid until the
- * table changes or is dropped.
+ * Return: the first entry, or NULL for an empty or NULL table (or a NULL @pos). Entries returned by
+ * the navigation functions point into the table's chunks: the table owns them, and they are valid
+ * until the table changes or is dropped.
  */
 SGT_API const struct sgt_entry *sgt_sg_first(const struct sgt_sg_table *sgt, struct sgt_pos *pos);
 
@@ -169,7 +169,7 @@ SGT_API const struct sgt_entry *sgt_sg_first(const struct sgt_sg_table *sgt, str
  * @pos: a position from sgt_sg_first() or sgt_sg_next()
  *
  * Context: any; O(1).
- * Return: the next entry, or NULL (and @pos at the end) after the last one.
+ * Return: the next entry, or NULL (and @pos at the end) after the last one or for a NULL @pos.
  */
 SGT_API const struct sgt_entry *sgt_sg_next(struct sgt_pos *pos);
 
@@ -178,7 +178,7 @@ SGT_API const struct sgt_entry *sgt_sg_next(struct sgt_pos *pos);
  * @sgt: a valid raw table
  *
  * Context: any; O(1).
- * Return: the last entry, or NULL for an empty table.
+ * Return: the last entry, or NULL for an empty or NULL table.
  */
 SGT_API const struct sgt_entry *sgt_sg_last(const struct sgt_sg_table *sgt);
 

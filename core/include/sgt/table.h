@@ -121,9 +121,10 @@ extern "C" {
 
 /**
  * sgt_pages_from_array() - a pages provider over an array of frame numbers
- * @pages:     receives the provider
+ * @pages:     receives the provider; NULL is a no-op
  * @pfns:      the frames; must outlive every use of @pages
  * @num_pages: entries in @pfns
+ *
  * Context: any; allocates nothing.
  */
 SGT_API void sgt_pages_from_array(struct sgt_pages *pages, const uint64_t *pfns,

@@ -94,6 +94,7 @@ SGT_API SGT_MUST_CHECK int sgt_iova_new(const struct sgt_iova_params *params,
 /**
  * sgt_iova_free() - destroy an allocator and its bookkeeping
  * @iova: the allocator, or NULL. Live ranges are simply forgotten.
+ *
  * Context: may sleep (frees).
  */
 SGT_API void sgt_iova_free(struct sgt_iova *iova);
@@ -130,14 +131,17 @@ SGT_API SGT_MUST_CHECK int sgt_iova_release(struct sgt_iova *iova, uint64_t addr
  * sgt_iova_is_live() - whether @addr lies in a live (allocated, not freed) range
  * @iova: the allocator
  * @addr: any address
+ *
  * Context: allocates nothing; O(log n). Not synchronised: the caller serialises.
+ * Return: the answer; false for a NULL @iova.
  */
 SGT_API bool sgt_iova_is_live(const struct sgt_iova *iova, uint64_t addr);
 
 /**
  * sgt_iova_get_stats() - the counters
  * @iova: the allocator
- * @out:  receives them
+ * @out:  receives them; nothing happens when either is NULL
+ *
  * Context: allocates nothing. Not synchronised: the caller serialises.
  */
 SGT_API void sgt_iova_get_stats(const struct sgt_iova *iova, struct sgt_iova_stats *out);
@@ -149,7 +153,7 @@ SGT_API void sgt_iova_get_stats(const struct sgt_iova *iova, struct sgt_iova_sta
  * @out_why: receives a static description of the first broken invariant, or NULL
  *
  * Context: O(blocks), allocates nothing. For tests and fuzzers.
- * Return: 0 or -SGT_EINVAL.
+ * Return: 0 or -SGT_EINVAL (also for a NULL @iova).
  */
 SGT_API SGT_MUST_CHECK int sgt_iova_check(const struct sgt_iova *iova, const char **out_why);
 

@@ -184,6 +184,7 @@ SGT_API SGT_MUST_CHECK int sgt_simiommu_dma_write(struct sgt_simiommu *sim, uint
  * sgt_simiommu_set_inject() - set fault injection (replaces the previous setting)
  * @sim: the device
  * @inj: what to fail; NULL turns injection off
+ *
  * Context: any thread; takes the device lock.
  */
 SGT_API void sgt_simiommu_set_inject(struct sgt_simiommu *sim,
