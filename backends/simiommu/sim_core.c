@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "internal.h"
 #include "sgt/platform.h"
 #include "sim_internal.h"
 
@@ -145,7 +144,7 @@ int sgt_simiommu_new(const struct sgt_simiommu_params *params, struct sgt_simiom
 	int err;
 
 	/* The same rules as a table's domain: page shift in range, map_page present. */
-	if (!params || !out || sgt__memory_check(params->mem) || params->mode > SGT_SIMIOMMU_BOUNCE)
+	if (!params || !out || sgt_memory_check(params->mem) || params->mode > SGT_SIMIOMMU_BOUNCE)
 		return -SGT_EINVAL;
 	if (params->device.alignment & (params->device.alignment - 1))
 		return -SGT_EINVAL;

@@ -69,7 +69,6 @@ struct sgt__params {
 };
 
 int sgt__params_resolve(const struct sgt_table_params *params, struct sgt__params *out);
-int sgt__memory_check(const struct sgt_memory *mem);
 
 /* An empty owned table with resolved parameters (cannot fail). */
 void sgt__table_init(struct sgt_table *t, const struct sgt__params *p);

@@ -5,7 +5,7 @@
  */
 #include "internal.h"
 
-int sgt__memory_check(const struct sgt_memory *mem)
+int sgt_memory_check(const struct sgt_memory *mem)
 {
 	if (!mem || !mem->map_page)
 		return -SGT_EINVAL;
@@ -85,7 +85,7 @@ static const char *s_check(const struct sgt_sg_table *sgt)
 
 	if (!sgt)
 		return "table is NULL";
-	if (sgt__memory_check(sgt->mem))
+	if (sgt_memory_check(sgt->mem))
 		return "(1) memory domain missing, without map_page, or page shift out of range";
 	if (!sgt->head || !sgt->tail || !sgt->num_cpu_ents)
 		return s_check_empty(sgt);

@@ -49,7 +49,7 @@ int sgt__params_resolve(const struct sgt_table_params *params, struct sgt__param
 		alloc = sgt_platform_allocator();
 	if (!mem)
 		mem = sgt_platform_memory();
-	if (!alloc || !alloc->alloc || !alloc->free || sgt__memory_check(mem))
+	if (!alloc || !alloc->alloc || !alloc->free || sgt_memory_check(mem))
 		return -SGT_EINVAL;
 	if (cap == 0)
 		cap = SGT_DEFAULT_CHUNK_CAPACITY;

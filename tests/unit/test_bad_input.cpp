@@ -385,6 +385,13 @@ std::vector<Case> cases()
 		sgt_borrowed_cleanup(reinterpret_cast<sgt_borrowed *>(&w.garbage));
 		return 0;
 	});
+	add("sgt_memory_check", "NULL domain", kEinval,
+	    [](World &) { return sgt_memory_check(nullptr); });
+	add("sgt_memory_check", "alloc_pages without free_pages", kEinval, [](World &w) {
+		sgt_memory mem = w.mem.mem;
+		mem.free_pages = nullptr;
+		return sgt_memory_check(&mem);
+	});
 	add("sgt_memory_identity_init", "NULL domain", kEinval,
 	    [](World &) { return sgt_memory_identity_init(nullptr, 12); });
 	add("sgt_memory_identity_init", "page shift out of range", kEinval, [](World &) {

@@ -3,6 +3,7 @@
 #define SGT_MEMORY_H
 
 #include "sgt/alloc.h"
+#include "sgt/error.h"
 #include "sgt/types.h"
 
 /**
@@ -49,6 +50,25 @@ struct sgt_memory {
 	void (*free_pages)(void *ctx, uint64_t pfn, unsigned int order);
 	void *ctx;
 };
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/**
+ * sgt_memory_check() - whether a memory domain is usable by sgt
+ * @mem: the domain
+ *
+ * The rules every table and backend applies to a domain: a page shift from SGT_PAGE_SHIFT_MIN to
+ * SGT_PAGE_SHIFT_MAX, a map_page callback, and free_pages whenever alloc_pages is given.
+ * Context: any; allocates nothing.
+ * Return: 0; -SGT_EINVAL for NULL or a domain that breaks a rule.
+ */
+SGT_API SGT_MUST_CHECK int sgt_memory_check(const struct sgt_memory *mem);
+
+#ifdef __cplusplus
+}
+#endif
 
 /**
  * sgt_memory_page_size() - bytes in one page of @mem
