@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
- * sgt_decode FILE...: print an "ops" fuzz input as a readable list of operations, without
- * running it. Slot numbers are hints that the harness resolves when it runs; `fuzz_ops -v FILE`
- * shows them resolved, with each step's outcome.
+ * sgt_decode [--target T] FILE...: print a fuzz input of harness target T (default "ops") as a
+ * readable list of operations, without running it. Slot numbers are hints that the harness
+ * resolves when it runs; `fuzz_T -v FILE` shows them resolved, with each step's outcome.
+ * sgt_decode [--target T] --test NAME FILE: print a unit test that replays the input's
+ * operations, ready to paste into tests/unit/test_regressions.cpp.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,28 +48,83 @@ static int s_dict(void)
 	return 0;
 }
 
+static size_t s_read(const char *path, uint8_t *buf, size_t size)
+{
+	FILE *f = fopen(path, "rb");
+	size_t len;
+
+	if (!f) {
+		fprintf(stderr, "sgt_decode: cannot open %s\n", path);
+		exit(2);
+	}
+	len = fread(buf, 1, size, f);
+	fclose(f);
+	return len;
+}
+
+/* A gtest with the operations as aggregates, in struct sgt_op's field order. */
+static void s_print_test(const char *target, const char *name, const char *path, uint32_t seed,
+			 const struct sgt_op *ops, size_t n)
+{
+	char line[256];
+	size_t i;
+
+	printf("// Found by fuzzing (target %s): %s\n", target, path);
+	printf("// Fields: kind, slot, slot2, dev, dir, variant, layout, chunk_cap, first_page,\n"
+	       "// num_pages, offset, max_seg, seed, n, size, skip, len.\n");
+	printf("TEST(Regressions, %s)\n{\n\treplay(\n\t\t{\n", name);
+	for (i = 0; i < n; i++) {
+		const struct sgt_op *o = &ops[i];
+
+		sgt_op_describe(o, line, sizeof(line));
+		printf("\t\t\t// %s\n", line);
+		printf("\t\t\tsgt_op{ %u, %u, %u, %u, %u, %u, %u, %u, %u, %u, %uu, %uu, %uu, %uu, "
+		       "%lluull, %lluull, %lluull },\n",
+		       o->kind, o->slot, o->slot2, o->dev, o->dir, o->variant, o->layout,
+		       o->chunk_cap, o->first_page, o->num_pages, o->offset, o->max_seg, o->seed,
+		       o->n, (unsigned long long)o->size, (unsigned long long)o->skip,
+		       (unsigned long long)o->len);
+	}
+	printf("\t\t},\n\t\t%uu);\n}\n", seed);
+}
+
 int main(int argc, char **argv)
 {
 	static uint8_t buf[1 << 20];
 	struct sgt_op ops[SGT_FUZZ_MAX_OPS];
+	const char *target = "ops", *test = NULL;
+	const uint8_t *kinds;
+	size_t len, n, i, num_kinds;
 	char line[256];
 	uint32_t seed;
-	size_t len, n, i;
-	int a;
+	int a = 1;
 
 	if (argc == 2 && !strcmp(argv[1], "--dict"))
 		return s_dict();
-	for (a = 1; a < argc; a++) {
-		FILE *f = fopen(argv[a], "rb");
-
-		if (!f) {
-			fprintf(stderr, "sgt_decode: cannot open %s\n", argv[a]);
-			return 2;
-		}
-		len = fread(buf, 1, sizeof(buf), f);
-		fclose(f);
+	for (; a + 1 < argc && argv[a][0] == '-'; a += 2) {
+		if (!strcmp(argv[a], "--target"))
+			target = argv[a + 1];
+		else if (!strcmp(argv[a], "--test"))
+			test = argv[a + 1];
+		else
+			break;
+	}
+	if (sgt_fuzz_target_kinds(target, &kinds, &num_kinds)) {
+		fprintf(stderr, "sgt_decode: %s is not a harness target (ops, from_pages, copy, "
+				"simiommu)\n",
+			target);
+		return 2;
+	}
+	for (; a < argc; a++) {
+		len = s_read(argv[a], buf, sizeof(buf));
 		n = sgt_fuzz_decode(buf, len, &seed, ops, SGT_FUZZ_MAX_OPS);
-		printf("%s: %zu bytes, harness seed %u, %zu operations\n", argv[a], len, seed, n);
+		sgt_fuzz_map_kinds(kinds, num_kinds, ops, n);
+		if (test) {
+			s_print_test(target, test, argv[a], seed, ops, n);
+			continue;
+		}
+		printf("%s: %zu bytes, target %s, harness seed %u, %zu operations\n", argv[a], len,
+		       target, seed, n);
 		for (i = 0; i < n; i++) {
 			sgt_op_describe(&ops[i], line, sizeof(line));
 			printf("  %3zu %s\n", i, line);

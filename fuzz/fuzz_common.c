@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 int sgt_fuzz_verbose;
 
@@ -91,6 +92,57 @@ void sgt_fuzz_encode(const struct sgt_op *op, uint8_t *out)
 	s_put16(out + 20, op->len);
 }
 
+/*
+ * Each harness target's operation subset: an input's operation kinds are read modulo its size,
+ * so the same bytes mean the same operations to the target and to sgt_decode --target.
+ */
+static const uint8_t s_from_pages_kinds[] = { SGT_OP_FROM_PAGES, SGT_OP_APPEND, SGT_OP_APPEND, SGT_OP_SPLIT, SGT_OP_ITERATE, SGT_OP_DROP, SGT_OP_FAIL_ALLOC, SGT_OP_ALLOC_ORDER };
+static const uint8_t s_copy_kinds[] = { SGT_OP_FROM_PAGES, SGT_OP_ALLOC_ORDER, SGT_OP_SPLIT, SGT_OP_BORROW, SGT_OP_COPY_TO, SGT_OP_COPY_FROM, SGT_OP_ZERO, SGT_OP_ITERATE, SGT_OP_DROP };
+static const uint8_t s_simiommu_kinds[] = { SGT_OP_FROM_PAGES, SGT_OP_MAP, SGT_OP_MAP, SGT_OP_WRAP_MAPPED, SGT_OP_UNMAP, SGT_OP_DEV_WRITE, SGT_OP_DEV_READ, SGT_OP_SYNC_CPU, SGT_OP_SYNC_DEV, SGT_OP_DROP, SGT_OP_RAW_MAP, SGT_OP_RAW_UNMAP, SGT_OP_RAW_MISUSE, SGT_OP_FAIL_MAP, SGT_OP_COPY_FROM, };
+
+static const struct {
+	const char *name;
+	const uint8_t *kinds;
+	size_t num;
+} s_targets[] = {
+	{ "ops", NULL, 0 },
+	{ "from_pages", s_from_pages_kinds, sizeof(s_from_pages_kinds) },
+	{ "copy", s_copy_kinds, sizeof(s_copy_kinds) },
+	{ "simiommu", s_simiommu_kinds, sizeof(s_simiommu_kinds) },
+};
+
+int sgt_fuzz_target_kinds(const char *target, const uint8_t **out_kinds, size_t *out_num)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(s_targets) / sizeof(s_targets[0]); i++) {
+		if (!strcmp(target, s_targets[i].name)) {
+			*out_kinds = s_targets[i].kinds;
+			*out_num = s_targets[i].num;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+void sgt_fuzz_map_kinds(const uint8_t *kinds, size_t num_kinds, struct sgt_op *ops, size_t n)
+{
+	size_t i;
+
+	for (i = 0; kinds && i < n; i++)
+		ops[i].kind = kinds[ops[i].kind % num_kinds];
+}
+
+size_t sgt_fuzz_run_target(const char *target, const uint8_t *data, size_t size, int verbose)
+{
+	const uint8_t *kinds = NULL;
+	size_t num = 0;
+
+	if (sgt_fuzz_target_kinds(target, &kinds, &num))
+		abort();
+	return sgt_fuzz_run(data, size, kinds, num, verbose);
+}
+
 static void s_fail(struct sgt_harness *h, size_t step, const struct sgt_op *op)
 {
 	char buf[256];
@@ -116,9 +168,8 @@ size_t sgt_fuzz_run(const uint8_t *data, size_t size, const uint8_t *kinds, size
 	h = sgt_harness_new(seed);
 	if (!h)
 		return 0;
+	sgt_fuzz_map_kinds(kinds, num_kinds, ops, n);
 	for (i = 0; i < n; i++) {
-		if (kinds)
-			ops[i].kind = kinds[ops[i].kind % num_kinds];
 		r = sgt_harness_apply(h, &ops[i]);
 		if (verbose) {
 			sgt_op_describe(&ops[i], buf, sizeof(buf));

@@ -39,6 +39,15 @@ void sgt_fuzz_encode(const struct sgt_op *op, uint8_t *out);
 size_t sgt_fuzz_run(const uint8_t *data, size_t size, const uint8_t *kinds, size_t num_kinds,
 		    int verbose);
 
+/* A harness target's operation subset ("ops": all, *@out_kinds NULL); -1 for another name. */
+int sgt_fuzz_target_kinds(const char *target, const uint8_t **out_kinds, size_t *out_num);
+
+/* Map decoded operations into a subset, as the target does (@kinds NULL: unchanged). */
+void sgt_fuzz_map_kinds(const uint8_t *kinds, size_t num_kinds, struct sgt_op *ops, size_t n);
+
+/* sgt_fuzz_run() with the named target's subset. */
+size_t sgt_fuzz_run_target(const char *target, const uint8_t *data, size_t size, int verbose);
+
 /* Set by the replay main from -v, read by the targets. */
 extern int sgt_fuzz_verbose;
 

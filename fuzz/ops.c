@@ -6,6 +6,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	sgt_fuzz_run(data, size, NULL, 0, sgt_fuzz_verbose);
+	sgt_fuzz_run_target("ops", data, size, sgt_fuzz_verbose);
 	return 0;
 }

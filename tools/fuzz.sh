@@ -35,15 +35,61 @@ afl)
 *) echo "sgt: unknown engine $engine" >&2; exit 2 ;;
 esac
 
+# Configure a preset; a build folder whose cache is broken (configured before afl++ or clang was
+# installed caches a compiler that did not exist) is wiped and configured again, once.
+configure() {
+	if ! cmake --preset "$1" >"/tmp/sgt-configure-$1.log" 2>&1; then
+		echo "sgt: build/$1 did not configure; starting it afresh" >&2
+		rm -rf "build/$1/CMakeCache.txt" "build/$1/CMakeFiles"
+		cmake --preset "$1" >/dev/null
+	fi
+}
+
 tools/deps.sh "${extra[@]}"
-cmake --preset "$engine" >/dev/null
+configure "$engine"
 cmake --build --preset "$engine" >/dev/null
 bin=build/$engine/fuzz
 if [ "$engine" = afl ]; then
 	# CmpLog companions: afl-fuzz -c solves comparisons the fuzzer would otherwise guess at.
-	cmake --preset afl-cmplog >/dev/null
+	configure afl-cmplog
 	cmake --build --preset afl-cmplog >/dev/null
 fi
+
+# Progress while a target runs: its name, budget and the engine's latest counts, every few
+# seconds (one line each, or rewritten in place on a terminal).
+progress() {
+	local t=$1 pid=$2 start=$SECONDS line
+	while kill -0 "$pid" 2>/dev/null; do
+		sleep 3
+		if [ "$engine" = afl ]; then
+			line=$(awk '/execs_done|edges_found|saved_crashes|execs_per_sec/ {printf "%s %s  ", $1, $3}' \
+				"$work/$t.afl/default/fuzzer_stats" 2>/dev/null || true)
+		else
+			line=$(grep -oE '#[0-9]+ .*(cov: [0-9]+ ft: [0-9]+).*exec/s: [0-9]+' "$work/$t.log" |
+				tail -1 | sed -E 's/#([0-9]+).*(cov: [0-9]+ ft: [0-9]+).*(exec\/s: [0-9]+).*/execs \1  \2  \3/' ||
+				true)
+		fi
+		line="[$t $((SECONDS - start))/${budget} s] ${line:-starting}  crashes $(ls "$work/$t.crash" 2>/dev/null | wc -l)"
+		if [ -t 1 ]; then printf '\r%-110s' "$line"; else echo "$line"; fi
+	done
+	[ -t 1 ] && printf '\r%-110s\r' ''
+	return 0
+}
+
+# What a crash needs to become a fixed bug: the operations it decodes to and a unit test that
+# replays them (harness targets; iova inputs are not harness operations).
+report_crash() {
+	local t=$1 file=$2 test
+	[ "$t" = iova ] && return 0
+	echo "    decoded (build/$engine/fuzz/sgt_decode --target $t $file):" >&2
+	"$bin/sgt_decode" --target "$t" "$file" 2>&1 | sed 's/^/      /' >&2 || true
+	test="Fuzz_${t}_$(basename "$file" | sed 's/[^A-Za-z0-9]/_/g' | cut -c1-40)"
+	if "$bin/sgt_decode" --target "$t" --test "$test" "$file" >"$file.regression.cpp" 2>/dev/null; then
+		echo "    regression test, ready to paste into tests/unit/test_regressions.cpp:" \
+			"$file.regression.cpp" >&2
+	fi
+	echo "    or keep the input itself: cp $file corpus/regressions/$t/ (replayed by every test run)" >&2
+}
 
 # AFL++: persistent mode through its libFuzzer driver; stats from fuzzer_stats.
 afl_target() {
@@ -53,11 +99,6 @@ afl_target() {
 		timeout $((budget + 60)) afl-fuzz -V "$budget" -i "$work/$t" -o "$out" "${dict[@]}" \
 		-c "build/afl-cmplog/fuzz/fuzz_$t" \
 		-- "$bin/fuzz_$t" >"$work/$t.log" 2>&1 || true
-	local st="$out/default/fuzzer_stats"
-	execs=$(awk '/execs_per_sec/ {printf "%d", $3}' "$st" 2>/dev/null || echo 0)
-	cov="edges: $(awk '/edges_found/ {print $3}' "$st" 2>/dev/null)"
-	# The queue holds the imported seeds too ("orig:" in their names); count only new finds.
-	new_entries=$(ls "$out/default/queue" 2>/dev/null | grep -vc 'orig:' || true)
 	find "$out/default/crashes" -name 'id:*' -exec cp {} "$work/$t.crash/" \; 2>/dev/null || true
 	# A seed that already crashes is skipped with a warning (or, if all do, ends the run): keep
 	# it as the crash, or it would go unreported.
@@ -66,6 +107,13 @@ afl_target() {
 		"$work/$t.log" | sed 's/\x1b\[[0-9;]*m//g'); do
 		cp "$work/$t/$seed" "$work/$t.crash/" 2>/dev/null || true
 	done
+}
+# The queue holds the imported seeds too ("orig:" in their names); the caller counts only new
+# finds. Runs in the foreground: afl_target runs in the background, where variables are lost.
+afl_stats() {
+	local st="$work/$1.afl/default/fuzzer_stats"
+	execs=$(awk '/execs_per_sec/ {printf "%d", $3}' "$st" 2>/dev/null || echo 0)
+	cov="edges: $(awk '/edges_found/ {print $3}' "$st" 2>/dev/null)"
 }
 work=$(mktemp -d /tmp/sgt-fuzz.XXXXXX)
 mkdir -p fuzz-artifacts
@@ -78,13 +126,19 @@ for t in "${targets[@]}"; do
 	before=$(ls "$work/$t" | wc -l)
 	log="$work/$t.log"
 	if [ "$engine" = afl ]; then
-		afl_target "$t"
+		afl_target "$t" &
+		progress "$t" $!
+		wait $! || true
+		new_entries=$(ls "$work/$t.afl/default/queue" 2>/dev/null | grep -vc 'orig:' || true)
+		afl_stats "$t"
 		after=$((before + new_entries))
 	else
 		dict=(); [ "$t" = iova ] || dict=(-dict=fuzz/ops.dict)
 		"$bin/fuzz_$t" -max_total_time="$budget" -print_final_stats=1 -timeout=10 \
 			-rss_limit_mb=4096 "${dict[@]}" -artifact_prefix="$work/$t.crash/" "$work/$t" \
-			>"$log" 2>&1 || true
+			>"$log" 2>&1 &
+		progress "$t" $!
+		wait $! || true
 		execs=$(grep -oE 'stat::average_exec_per_sec: +[0-9]+' "$log" | grep -oE '[0-9]+$' || echo 0)
 		cov=$(grep -oE 'cov: [0-9]+ ft: [0-9]+' "$log" | tail -1 || echo "cov: ? ft: ?")
 		after=$(ls "$work/$t" | wc -l)
@@ -94,7 +148,9 @@ for t in "${targets[@]}"; do
 		cp "$work/$t.crash/$crash" fuzz-artifacts/
 		crash_txt="CRASH fuzz-artifacts/$crash  replay: build/default/fuzz/fuzz_$t -v fuzz-artifacts/$crash"
 		status=1
+		echo "sgt: $t crashed: fuzz-artifacts/$crash" >&2
 		grep -E "sgt fuzz|ERROR|SUMMARY" "$log" | head -5 | sed 's/^/    /' >&2 || true
+		report_crash "$t" "fuzz-artifacts/$crash"
 	else
 		crash_txt="no crash"
 	fi

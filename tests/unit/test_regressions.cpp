@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
-// Shrunk property-test sequences kept as unit tests: each was printed by RapidCheck when a bug
-// was planted (see docs/props.md), and each must pass on correct code and fail on that bug.
+// Shrunk property-test sequences and fuzz crashes kept as unit tests: each was printed by
+// RapidCheck or by `sgt_decode --test` (tools/fuzz.sh writes one next to every crash file) when a
+// bug was planted or found (see docs/props.md, docs/fuzzing.md), and each must pass on correct
+// code and fail on that bug.
 #include <gtest/gtest.h>
 
 #include <vector>
@@ -24,9 +26,10 @@ sgt_op from_pages(uint8_t slot, uint8_t layout, uint16_t first, uint16_t pages, 
 	return op;
 }
 
-void replay(std::vector<sgt_op> ops)
+// @seed: the harness seed (device constraints); fuzz inputs carry theirs (sgt_decode --test).
+void replay(std::vector<sgt_op> ops, uint32_t seed = 0)
 {
-	sgt_harness *h = sgt_harness_new(0);
+	sgt_harness *h = sgt_harness_new(seed);
 	ASSERT_NE(nullptr, h);
 	for (auto &op : ops) {
 		char buf[256];
