@@ -17,6 +17,8 @@ label=(-L fuzz-replay)
 llvm-profdata merge -sparse "$out"/profiles/*.profraw -o "$out/sgt.profdata"
 objects=()
 for t in ops from_pages copy simiommu iova; do objects+=(-object "$out/fuzz/fuzz_$t"); done
+# With every test, the test programs are objects too: code only they link would not be listed.
+[ "${1:-}" = --all-tests ] && objects+=(-object "$out/tests/sgt_unit_tests" -object "$out/props/sgt_props")
 sources=(core/src core/platform/user backends)
 llvm-cov report "${objects[@]:1}" -instr-profile="$out/sgt.profdata" "${sources[@]}"
 llvm-cov show "${objects[@]:1}" -instr-profile="$out/sgt.profdata" -format=html \

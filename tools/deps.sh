@@ -4,7 +4,9 @@
 # As root it runs apt-get; otherwise it prints the command and exits 1 if anything is missing.
 set -euo pipefail
 
-packages=(cmake ninja-build gcc g++ clang llvm libclang-rt-14-dev binutils pkgconf
+# make: .clusterfuzzlite/build.sh uses CMake's default generator, as OSS-Fuzz does (found on a
+# bare bookworm chroot, where the OSS-Fuzz build test failed without it).
+packages=(cmake ninja-build make gcc g++ clang llvm libclang-rt-14-dev binutils pkgconf
 	  libgtest-dev libbenchmark-dev librapidcheck-dev "$@")
 
 missing=()

@@ -3,6 +3,8 @@
 // Expected entries below are worked out by hand from the rules in sgt/table.h (4 KiB pages).
 #include "helpers.hpp"
 
+#include "sgt/user.h"
+
 using namespace sgt_test;
 using V = std::vector<Ent>;
 
@@ -430,4 +432,29 @@ TEST_F(Build, TheAllocationContextOfEachCallReachesTheAllocators)
 	EXPECT_EQ(3u, mem_.page_allocs_atomic);
 	sgt_table_cleanup(&t);
 	EXPECT_EQ(-SGT_EINVAL, sgt_table_append_pages(nullptr, &p, 0, kPs, 0, SGT_ATOMIC));
+}
+
+// The user platform's identity domain: frames are addresses, and it can allocate pages.
+TEST(Platform, IdentityDomainAllocatesAndMapsRealMemory)
+{
+	sgt_memory mem;
+	ASSERT_EQ(0, sgt_memory_identity_init(&mem, 16)); // 64 KiB pages
+	EXPECT_EQ(0, sgt_memory_check(&mem));
+	sgt_table_params p{ nullptr, &mem, 0 };
+	sgt_table t;
+	ASSERT_EQ(0, sgt_table_init_alloc_order(&t, &p, 3 * 65536 + 10, 1, SGT_MAY_SLEEP));
+	std::vector<uint8_t> in(3 * 65536 + 10, 0x5a), out(in.size());
+	size_t n;
+	ASSERT_EQ(0, sgt_copy_from_buffer(&t.cpu, 0, in.data(), in.size(), &n));
+	ASSERT_EQ(0, sgt_copy_to_buffer(&t.cpu, 0, out.data(), out.size(), &n));
+	EXPECT_EQ(in, out);
+	uint32_t ents;
+	ASSERT_EQ(0, sgt_cpu_info(&t.cpu, &ents, nullptr));
+	EXPECT_EQ(2u, ents) << "two blocks of two 64 KiB pages";
+	sgt_table_cleanup(&t); // frees the pages through the domain
+}
+
+TEST(PlatformDeathTest, AFailedAssertionStopsInUserSpace)
+{
+	EXPECT_DEATH(sgt_platform_assert_fail("x == y", "file.c", 7), "assertion failed: x == y");
 }

@@ -536,6 +536,70 @@ TEST_F(DebugChecks, TableFreedWhileMappedIsNamedWhenItsMemoryIsReused)
 	*raw_ = next;
 }
 
+TEST_F(DebugChecks, SegmentsChangedBeforeAnUnmap)
+{
+	map();
+	raw_->head->ents[0].dma_len -= 1; // still mapped, but not as the device was told
+	raw_->head->ents[1].dma_len = 1;
+	raw_->num_dma_ents = 2;
+	EXPECT_EQ(-SGT_EINVAL, sgt_dma_unmap_sg(dev_, raw_, 3, SGT_DMA_TO_DEVICE, 0));
+	expect_only(SGT_REPORT_SEGMENTS_CHANGED);
+	expect_unmapped_anyway();
+}
+
+TEST_F(Dma, CheckSegmentsCountsSegmentsAgainstTheDevice)
+{
+	make(SGT_SIMIOMMU_DIRECT);
+	sgt_table t;
+	build(&t);
+	sgt_mapping m;
+	ASSERT_EQ(0, sgt_table_map(&t, dev_, SGT_DMA_TO_DEVICE, 0, &m, SGT_MAY_SLEEP));
+	const sgt_sg_table *raw;
+	ASSERT_EQ(0, sgt_cpu_sg_table(&m.dma.cpu, &raw));
+	sgt_device_params p = dev_->params;
+	p.max_segments = raw->num_dma_ents - 1;
+	const char *why = nullptr;
+	EXPECT_EQ(-SGT_EINVAL, sgt_dma_check_segments(raw, &p, &why));
+	EXPECT_STREQ("more DMA segments than the device allows", why);
+	p.max_segments = raw->num_dma_ents;
+	EXPECT_EQ(0, sgt_dma_check_segments(raw, &p, &why));
+	EXPECT_EQ(nullptr, why);
+	sgt_mapping_cleanup(&m);
+}
+
+TEST_F(Dma, SimulatorCorners)
+{
+	sgt_device_params dp{};
+	dp.dma_mask = 0x3fffffff; // 1 GiB
+	make(SGT_SIMIOMMU_IOMMU, dp, 0, { 0x100000, UINT64_MAX }); // a window past the mask
+	sgt_dma_caps caps;
+	ASSERT_EQ(0, sgt_device_caps(dev_, &caps));
+	EXPECT_EQ(0x3fffffffu, caps.windows[caps.num_windows - 1].last) << "clipped to the mask";
+	uint8_t b;
+	EXPECT_EQ(0, sgt_simiommu_dma_read(sim_, 0x100000, &b, 0)) << "an empty access is no access";
+	EXPECT_EQ(-SGT_EFAULT, sgt_simiommu_dma_read(sim_, 0x100000, &b, 1));
+	EXPECT_EQ(1u, sgt_simiommu_num_faults(sim_));
+	sgt_simiommu_clear_faults(sim_);
+	EXPECT_EQ(0u, sgt_simiommu_num_faults(sim_));
+	// A BorrowedMapping over a table the simulator did not map: it has no bounce slots of it.
+	sgt_table owner;
+	ASSERT_EQ(0, from_pages(&owner, { 0x1000 }, 0, kPs));
+	owner.sgt__own.head->ents[0].dma_addr = 0x100000;
+	owner.sgt__own.head->ents[0].dma_len = kPs;
+	owner.sgt__own.num_dma_ents = 1;
+	sgt_borrowed_mapping bm;
+	ASSERT_EQ(0, sgt_borrowed_mapping_init(&bm, &owner.sgt__own, dev_, SGT_DMA_TO_DEVICE));
+	EXPECT_EQ(-SGT_EOPNOTSUPP, sgt_dma_sync_for_device(&bm.dma));
+	sgt_borrowed_mapping_cleanup(&bm);
+	owner.sgt__own.head->ents[0].dma_addr = owner.sgt__own.head->ents[0].dma_len = 0;
+	owner.sgt__own.num_dma_ents = 0;
+	sgt_table_cleanup(&owner);
+	// A direct-mode device whose mask is below 1 MiB: there is no IOVA window to misapply.
+	sgt_device_params low{};
+	low.dma_mask = 0xfffff;
+	make(SGT_SIMIOMMU_DIRECT, low);
+}
+
 TEST_F(DebugChecks, MappingsLiveAtTeardownAreReportedAsLeaks)
 {
 	map();
@@ -759,7 +823,20 @@ TEST_F(Dma, ConsumedAndDroppedHandlesAreStale)
 // what the core hands it: the context, its per-mapping state, and whether the table's chunks were
 // still allocated at unmap (dropping a mapping must unmap before it frees).
 struct Scripted {
-	enum Break { NONE, BEYOND_MASK, TOO_LONG, CROSSES, MISALIGNED, TOO_MANY, SHORT, ZERO, EXTRA };
+	enum Break {
+		NONE,
+		BEYOND_MASK,
+		TOO_LONG,
+		CROSSES,
+		MISALIGNED,
+		TOO_MANY,
+		SHORT,
+		ZERO,
+		EXTRA,
+		EMPTY, // a segment of length 0
+		STALE, // merged into fewer segments, leaving DMA fields behind the last one
+	};
+	int caps_error = 0;
 	Break brk = NONE;
 	uint32_t guarantees = 0;
 	bool has_caps = true;
@@ -808,6 +885,13 @@ int scripted_map(sgt_device *dev, sgt_sg_table *sgt, sgt_dma_dir, unsigned long,
 	case Scripted::EXTRA:
 		*out = sgt->num_cpu_ents + 1;
 		break;
+	case Scripted::EMPTY:
+		sgt->head->ents[1].dma_len = 0;
+		break;
+	case Scripted::STALE: // only the full invariant check can tell: the sums are right
+		e0->dma_len += sgt->head->ents[1].len;
+		*out = sgt->num_cpu_ents - 1;
+		break;
 	case Scripted::TOO_MANY:
 	case Scripted::NONE:
 		break;
@@ -837,9 +921,10 @@ int scripted_sync(sgt_device *dev, const sgt_sg_table *, void *priv, sgt_dma_dir
 
 int scripted_caps(sgt_device *dev, sgt_dma_caps *out)
 {
+	auto *b = static_cast<Scripted *>(dev->impl);
 	*out = {};
-	out->guarantees = static_cast<Scripted *>(dev->impl)->guarantees;
-	return 0;
+	out->guarantees = b->guarantees;
+	return b->caps_error;
 }
 
 class Core : public Dma {
@@ -926,6 +1011,8 @@ TEST_F(Core, EveryBrokenResultIsUndoneAndReported)
 		{ Scripted::SHORT, SGT_REPORT_BAD_MAPPING },
 		{ Scripted::ZERO, SGT_REPORT_BAD_MAPPING },
 		{ Scripted::EXTRA, SGT_REPORT_BAD_MAPPING },
+		{ Scripted::EMPTY, SGT_REPORT_BAD_MAPPING },
+		{ Scripted::STALE, SGT_REPORT_BAD_MAPPING },
 	};
 	int k = 0;
 	for (auto [brk, kind] : cases) {
@@ -966,6 +1053,9 @@ TEST_F(Core, ConstraintsTheBackendCannotHonourAreRefusedUpFront)
 	dp.alignment = 3;
 	EXPECT_EQ(-SGT_EINVAL, init(dp)) << "not a power of two";
 	b_.has_caps = true;
+	b_.caps_error = -SGT_EIO;
+	EXPECT_EQ(-SGT_EIO, init()) << "the caps op's error";
+	b_.caps_error = 0;
 	b_.guarantees = SGT_DMA_GUARANTEES_MASK;
 	dp = {};
 	dp.dma_mask = UINT32_MAX;

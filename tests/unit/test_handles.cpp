@@ -157,6 +157,25 @@ TEST_F(Handles, EveryBrokenInvariantIsRefused)
 			  h.a->ents[0].dma_addr = UINT64_MAX - 100;
 		  } },
 		{ "(7)", [](HandBuilt &h) { h.a->ents[1].reserved = 1; } },
+		{ "(2) head without tail", [](HandBuilt &h) { h.sgt.tail = nullptr; h.sgt.num_cpu_ents = 0; } },
+		{ "(5) empty with a length", [](HandBuilt &h) {
+			  h.sgt.head = h.sgt.tail = nullptr;
+			  h.sgt.num_cpu_ents = 0;
+		  } },
+		{ "(5) empty with DMA state", [](HandBuilt &h) {
+			  h.sgt.head = h.sgt.tail = nullptr;
+			  h.sgt.num_cpu_ents = 0;
+			  h.sgt.total_len = 0;
+			  h.sgt.dma_dir = 1;
+		  } },
+		{ "(3) capacity zero", [](HandBuilt &h) { h.a->capacity = 0; } },
+		{ "(3) more than counted", [](HandBuilt &h) { h.sgt.num_cpu_ents = 2; } },
+		{ "(4) frame past the domain", [](HandBuilt &h) { h.b->ents[0].pfn = UINT64_C(1) << 52; } },
+		{ "(6) unmapped with a device", [](HandBuilt &h) {
+			  h.sgt.dma_dev = reinterpret_cast<sgt_device *>(&h);
+		  } },
+		{ "(6) mapped slot of length 0", [](HandBuilt &h) { h.sgt.num_dma_ents = 1; } },
+		{ "(6) stray dma address", [](HandBuilt &h) { h.b->ents[0].dma_addr = 0x1000; } },
 	};
 	{
 		HandBuilt ok(&mem_.mem);
