@@ -165,6 +165,23 @@ static int s_append(struct sgt_table *t, const struct sgt_pages *pages, uint32_t
 	return err;
 }
 
+/* A table from SGT_TABLE_INIT() takes the platform's defaults when it first grows. */
+static int s_take_defaults(struct sgt_table *t)
+{
+	struct sgt__params p;
+	int err;
+
+	if (t->sgt__own.mem)
+		return 0;
+	err = sgt__params_resolve(NULL, &p);
+	if (err)
+		return err;
+	t->sgt__own.mem = p.mem;
+	t->sgt__alloc = p.alloc;
+	t->sgt__chunk_capacity = p.chunk_capacity;
+	return 0;
+}
+
 int sgt_table_append_pages(struct sgt_table *t, const struct sgt_pages *pages, uint32_t offset,
 			   uint64_t size, uint32_t max_segment, enum sgt_alloc_ctx actx)
 {
@@ -174,6 +191,9 @@ int sgt_table_append_pages(struct sgt_table *t, const struct sgt_pages *pages, u
 		return err;
 	if (t->cpu.sgt__state != SGT__STATE_OWNED || t->sgt__owns_pages)
 		return -SGT_EINVAL;
+	err = s_take_defaults(t);
+	if (err)
+		return err;
 	return s_append(t, pages, offset, size, max_segment, true, actx);
 }
 

@@ -4,15 +4,7 @@
 
 #include "sgt/sgt.h"
 
-/*
- * Handle states. Distinct magic values rather than small integers, so that a handle that was never
- * initialised (garbage or zero) is told apart from a live one or a stale one.
- */
-#define SGT__STATE_OWNED 0x5347a001u
-#define SGT__STATE_BORROWED 0x5347a002u
-#define SGT__STATE_MANAGED 0x5347a003u
-#define SGT__STATE_BORROWED_MAPPING 0x5347a004u
-#define SGT__STATE_STALE 0x5347deadu
+/* The handle states (SGT__STATE_*) are in sgt/table.h, for SGT_TABLE_INIT(). */
 
 /*
  * Debug builds check the table invariants before and after every mutation. SGT__CHECK(expr) is

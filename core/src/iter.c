@@ -47,7 +47,8 @@ int sgt_page_iter_init(struct sgt_page_iter *it, const struct sgt_cpu *t, uint64
 		return err;
 	if (!it)
 		return -SGT_EINVAL;
-	shift = t->sgt__sgt->mem->page_shift;
+	/* No domain yet (SGT_TABLE_INIT) means no entries: any shift walks nothing. */
+	shift = t->sgt__sgt->mem ? t->sgt__sgt->mem->page_shift : SGT_PAGE_SHIFT_MIN;
 	*it = (struct sgt_page_iter){ .sgt__shift = shift };
 	it->sgt__ent = sgt_sg_first(t->sgt__sgt, &it->sgt__pos);
 	/* Skip whole entries first, so a large start_page costs O(entries), not O(pages). */
@@ -130,6 +131,8 @@ bool sgt_miter_next(struct sgt_miter *m)
 	if (!m || !m->sgt__sgt)
 		return false;
 	mem = m->sgt__sgt->mem;
+	if (!mem) /* an empty table from SGT_TABLE_INIT(): nothing to map */
+		return false;
 	ps = sgt_memory_page_size(mem);
 	m->sgt__ent_off += SGT__MIN(m->consumed, m->len);
 	m->consumed = 0;

@@ -87,6 +87,9 @@ static const char *s_check(const struct sgt_sg_table *sgt)
 
 	if (!sgt)
 		return "table is NULL";
+	/* An empty table from SGT_TABLE_INIT() has no domain until it first grows. */
+	if (!sgt->mem && !sgt->head && !sgt->tail && !sgt->num_cpu_ents)
+		return s_check_empty(sgt);
 	if (sgt_memory_check(sgt->mem))
 		return "(1) memory domain missing, without map_page, or page shift out of range";
 	if (!sgt->head || !sgt->tail || !sgt->num_cpu_ents)

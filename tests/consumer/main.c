@@ -7,6 +7,9 @@
 
 #include <sgt/sgt.h>
 
+/* A table defined without a call, as a driver would define a static one. */
+static struct sgt_table s_table = SGT_TABLE_INIT(s_table);
+
 int main(void)
 {
 	enum { LEN = 3 * 4096 + 123 };
@@ -39,6 +42,11 @@ int main(void)
 		return 1;
 	}
 	free(buf);
+	if (sgt_cpu_check(&s_table.cpu)) {
+		fprintf(stderr, "consumer: SGT_TABLE_INIT did not make a live table\n");
+		return 1;
+	}
+	sgt_table_cleanup(&s_table);
 	printf("consumer: ok, %zu bytes through one entry\n", n);
 	return 0;
 }

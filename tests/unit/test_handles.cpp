@@ -258,6 +258,67 @@ TEST_F(Handles, ACyclicChainIsFoundWithoutWalkingItsClaimedLength)
 	EXPECT_EQ(-SGT_EINVAL, sgt_borrowed_init(&b, &hb.sgt));
 }
 
+// Zero-filled storage is not a table; SGT_TABLE_INIT() is, without a call.
+TEST_F(Handles, ZeroFilledStorageIsRefused)
+{
+	sgt_table z;
+	memset(&z, 0, sizeof(z));
+	EXPECT_EQ(-SGT_EINVAL, sgt_cpu_check(&z.cpu));
+	EXPECT_EQ(-SGT_EINVAL, append(&z, { 0x1000 }, 0, kPs));
+	sgt_table_cleanup(&z); // a no-op
+	EXPECT_EQ(0u, sgt_test_alloc_live(&alloc_));
+}
+
+sgt_table g_static_table = SGT_TABLE_INIT(g_static_table);
+
+TEST(TableInit, AnEmptyTableWithoutACallTakesThePlatformDefaultsWhenItGrows)
+{
+	sgt_table t = SGT_TABLE_INIT(t);
+	for (sgt_table *x : { &t, &g_static_table }) {
+		EXPECT_EQ(0, sgt_cpu_check(&x->cpu));
+		uint32_t n = 9;
+		uint64_t len = 9;
+		ASSERT_EQ(0, sgt_cpu_info(&x->cpu, &n, &len));
+		EXPECT_EQ(0u, n);
+		EXPECT_EQ(0u, len);
+		// Every walk over it is empty, before it has a memory domain.
+		sgt_ent_iter ei;
+		ASSERT_EQ(0, sgt_ent_iter_init(&ei, &x->cpu));
+		EXPECT_FALSE(sgt_ent_iter_next(&ei));
+		sgt_page_iter pi;
+		ASSERT_EQ(0, sgt_page_iter_init(&pi, &x->cpu, 0));
+		EXPECT_FALSE(sgt_page_iter_next(&pi));
+		sgt_miter mi;
+		ASSERT_EQ(0, sgt_miter_start(&mi, &x->cpu, 0));
+		EXPECT_FALSE(sgt_miter_next(&mi));
+		sgt_miter_stop(&mi);
+		uint8_t buf[8];
+		size_t copied = 1;
+		EXPECT_EQ(0, sgt_copy_to_buffer(&x->cpu, 0, buf, 8, &copied));
+		EXPECT_EQ(0u, copied);
+		const sgt_sg_table *raw;
+		ASSERT_EQ(0, sgt_cpu_sg_table(&x->cpu, &raw));
+		EXPECT_EQ(0, sgt_sg_table_check(raw, nullptr));
+	}
+	// It grows with the user platform's defaults: real memory, 4 KiB frames.
+	std::vector<uint8_t> mem(3 * 4096);
+	uint64_t first = ((uint64_t)(uintptr_t)mem.data() + 4095) >> 12;
+	uint64_t pfns[] = { first, first + 1 };
+	sgt_pages p;
+	sgt_pages_from_array(&p, pfns, 2);
+	ASSERT_EQ(0, sgt_table_append_pages(&t, &p, 0, 2 * 4096, SGT_MAX_SEGMENT_UNLIMITED,
+					    SGT_MAY_SLEEP));
+	const uint8_t src[4] = { 1, 2, 3, 4 };
+	size_t copied = 0;
+	ASSERT_EQ(0, sgt_copy_from_buffer(&t.cpu, 4096, src, 4, &copied));
+	EXPECT_EQ(0, memcmp(mem.data() + (first << 12) - (uintptr_t)mem.data() + 4096, src, 4));
+	uint32_t n = 0;
+	ASSERT_EQ(0, sgt_cpu_info(&t.cpu, &n, nullptr));
+	EXPECT_EQ(1u, n) << "two consecutive frames, one entry";
+	sgt_table_cleanup(&t);
+	sgt_table_cleanup(&g_static_table);
+}
+
 TEST(Errors, EveryCodeHasANameAndText)
 {
 	const int codes[] = { 0, SGT_EIO, SGT_E2BIG, SGT_ENOMEM, SGT_EFAULT, SGT_EBUSY, SGT_EINVAL,

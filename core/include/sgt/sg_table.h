@@ -21,7 +21,8 @@ struct sgt_device;
  *
  * The invariants, all checked by sgt_sg_table_check() (no allocation; one walk over the chunks):
  *
- * 1. ``mem`` is non-NULL with ``page_shift`` in SGT_PAGE_SHIFT_MIN..SGT_PAGE_SHIFT_MAX.
+ * 1. ``mem`` is non-NULL with ``page_shift`` in SGT_PAGE_SHIFT_MIN..SGT_PAGE_SHIFT_MAX, except in
+ *    an empty table from SGT_TABLE_INIT(), which takes its domain when it first grows.
  * 2. ``head``, ``tail`` and ``num_cpu_ents`` are all NULL/0 (the empty table) or all
  * non-NULL/non-0.
  * 3. Following ``next`` from ``head`` reaches ``tail`` and then NULL. Every chunk has

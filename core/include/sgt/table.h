@@ -56,6 +56,16 @@ struct sgt_cpu {
 	const struct sgt_sg_table *sgt__sgt;
 };
 
+/*
+ * Private: handle states. Distinct magic values rather than small integers, so that a handle that
+ * was never initialised (garbage or zero) is told apart from a live one or a stale one.
+ */
+#define SGT__STATE_OWNED 0x5347a001u
+#define SGT__STATE_BORROWED 0x5347a002u
+#define SGT__STATE_MANAGED 0x5347a003u
+#define SGT__STATE_BORROWED_MAPPING 0x5347a004u
+#define SGT__STATE_STALE 0x5347deadu
+
 /**
  * struct sgt_table - an owned, unmapped table
  * @cpu: the CPU-side view; pass ``&t.cpu`` to iterators, copy helpers and split.
@@ -118,6 +128,28 @@ struct sgt_pages {
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/**
+ * SGT_TABLE_INIT() - initialise an empty owned table in its definition, without a call
+ * @var: the table being defined (its own name: the handle points into itself, as Linux's
+ *       ``LIST_HEAD_INIT(name)`` does)
+ *
+ * ``struct sgt_table t = SGT_TABLE_INIT(t);`` (also for a static or global table) is an empty
+ * owned table, as after sgt_table_init(&t, NULL), except that the platform's allocator and memory
+ * domain are taken at its first growth (sgt_table_append_pages(), which then fails with
+ * -SGT_EINVAL on a platform without defaults, leaving the table empty and usable).
+ *
+ * Zero-filled storage is not a table: every call refuses it with -SGT_EINVAL, because zero is
+ * also what a handle that was never initialised often holds. Use this macro or sgt_table_init().
+ */
+/* Every member spelled out: C++ with -Wextra warns about any that a designated list omits. */
+#define SGT_TABLE_INIT(var)                                                            \
+	{                                                                              \
+		.cpu = { .sgt__state = SGT__STATE_OWNED, .sgt__sgt = &(var).sgt__own },    \
+		.sgt__own = { NULL, NULL, NULL, 0, 0, 0, 0, NULL, NULL },                  \
+		.sgt__alloc = { NULL, NULL, NULL }, .sgt__chunk_capacity = 0,              \
+		.sgt__page_order = 0, .sgt__owns_pages = false                             \
+	}
 
 /**
  * sgt_pages_from_array() - a pages provider over an array of frame numbers
