@@ -143,12 +143,12 @@ extern "C" {
  * also what a handle that was never initialised often holds. Use this macro or sgt_table_init().
  */
 /* Every member spelled out: C++ with -Wextra warns about any that a designated list omits. */
-#define SGT_TABLE_INIT(var)                                                            \
-	{                                                                              \
-		.cpu = { .sgt__state = SGT__STATE_OWNED, .sgt__sgt = &(var).sgt__own },    \
-		.sgt__own = { NULL, NULL, NULL, 0, 0, 0, 0, NULL, NULL },                  \
-		.sgt__alloc = { NULL, NULL, NULL }, .sgt__chunk_capacity = 0,              \
-		.sgt__page_order = 0, .sgt__owns_pages = false                             \
+#define SGT_TABLE_INIT(var)                                                                        \
+	{                                                                                          \
+		.cpu = { .sgt__state = SGT__STATE_OWNED, .sgt__sgt = &(var).sgt__own },            \
+		.sgt__own = { NULL, NULL, NULL, 0, 0, 0, 0, NULL, NULL },                          \
+		.sgt__alloc = { NULL, NULL, NULL }, .sgt__chunk_capacity = 0,                      \
+		.sgt__page_order = 0, .sgt__owns_pages = false                                     \
 	}
 
 /**
