@@ -10,8 +10,12 @@
 #include "avl.h"
 
 #define S_ORDERS 64
-#define S_MAX_PIECES (SGT_DMA_MAX_WINDOWS * 3)
 #define S_MAX_RESERVED 16
+/*
+ * Each reserved range splits at most one piece in two, so windows + reserved ranges bound the
+ * pieces: the "no room" check in s_subtract() guards the array and cannot fire.
+ */
+#define S_MAX_PIECES (SGT_DMA_MAX_WINDOWS + S_MAX_RESERVED)
 #define S_SPARES_MIN S_ORDERS /* one alloc splits at most 63 times */
 #define S_SPARES_MAX 256
 

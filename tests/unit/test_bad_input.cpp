@@ -791,6 +791,41 @@ std::vector<Case> cases()
 		sgt_iova *v;
 		return sgt_iova_new(&ip, &v);
 	});
+	add("sgt_iova_new", "overlapping windows", kEinval, [](World &w) {
+		const sgt_dma_window two[2] = { w.win, { w.win.last, w.win.last + kPs } };
+		sgt_iova_params ip{ kShift, two, 2, nullptr, 0, 0, 4, nullptr };
+		sgt_iova *v;
+		return sgt_iova_new(&ip, &v);
+	});
+	add("sgt_iova_new", "a window that ends before it starts", kEinval, [](World &) {
+		const sgt_dma_window bad = { 0x200000, 0x100000 };
+		sgt_iova_params ip{ kShift, &bad, 1, nullptr, 0, 0, 4, nullptr };
+		sgt_iova *v;
+		return sgt_iova_new(&ip, &v);
+	});
+	add("sgt_iova_new", "reserved ranges counted but NULL", kEinval, [](World &w) {
+		sgt_iova_params ip{ kShift, &w.win, 1, nullptr, 2, 0, 4, nullptr };
+		sgt_iova *v;
+		return sgt_iova_new(&ip, &v);
+	});
+	add("sgt_iova_new", "a reserved range that ends before it starts", kEinval, [](World &w) {
+		const sgt_dma_window bad = { 0x200000, 0x100000 };
+		sgt_iova_params ip{ kShift, &w.win, 1, &bad, 1, 0, 4, nullptr };
+		sgt_iova *v;
+		return sgt_iova_new(&ip, &v);
+	});
+	add("sgt_iova_new", "more windows than allowed", kEinval, [](World &w) {
+		sgt_iova_params ip{ kShift, &w.win, SGT_DMA_MAX_WINDOWS + 1, nullptr, 0, 0, 4, nullptr };
+		sgt_iova *v;
+		return sgt_iova_new(&ip, &v);
+	});
+	add("sgt_iova_new", "an allocator without free", kEinval, [](World &w) {
+		sgt_allocator a = w.alloc.alloc;
+		a.free = nullptr;
+		sgt_iova_params ip{ kShift, &w.win, 1, nullptr, 0, 0, 4, &a };
+		sgt_iova *v;
+		return sgt_iova_new(&ip, &v);
+	});
 	add("sgt_iova_free", "NULL", kNoError, [](World &) {
 		sgt_iova_free(nullptr);
 		return 0;

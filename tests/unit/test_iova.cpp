@@ -51,6 +51,116 @@ TEST(Iova, AllocationsAreSizeAlignedAndAvoidReservedRanges)
 	}
 }
 
+// Allocate one granule at a time until the space runs out; every granule must lie in a window
+// and outside every reserved range. Returns how many there were.
+uint64_t drain(sgt_iova *v, const std::vector<sgt_dma_window> &wins,
+	       const std::vector<sgt_dma_window> &reserved, uint64_t limit = UINT64_MAX)
+{
+	uint64_t n = 0, addr;
+	while (sgt_iova_alloc(v, kG, limit, &addr) == 0) {
+		n++;
+		bool in_window = false;
+		for (const auto &w : wins)
+			in_window |= addr >= w.start && addr + kG - 1 <= w.last;
+		EXPECT_TRUE(in_window) << std::hex << addr;
+		for (const auto &r : reserved)
+			EXPECT_TRUE(addr + kG - 1 < r.start || addr > r.last) << std::hex << addr;
+		EXPECT_LE(addr + kG - 1, limit);
+	}
+	expect_valid(v);
+	return n;
+}
+
+// A reserved range at the start, the end, the middle, over a whole window, or outside all of
+// them; and windows whose bounds are not granule-aligned.
+TEST(Iova, ReservedRangesAndUnalignedWindowsInEveryPosition)
+{
+	const uint64_t b = 0x100000, e = 0x1fffff; // 256 granules
+	struct Case {
+		const char *what;
+		std::vector<sgt_dma_window> wins, res;
+		uint64_t usable;
+	} cases[] = {
+		{ "at the start", { { b, e } }, { { 0, b + 4 * kG - 1 } }, 252 },
+		{ "at the end", { { b, e } }, { { e - 4 * kG + 1, e + kG } }, 252 },
+		{ "in the middle", { { b, e } }, { { b + 10 * kG + 5, b + 11 * kG } }, 254 },
+		{ "over one window of two", { { b, e }, { 0x300000, 0x300000 + 8 * kG - 1 } },
+		  { { 0x2f0000, 0x310000 } }, 256 },
+		{ "outside every window", { { b, e } }, { { 0x800000, 0x900000 } }, 256 },
+		{ "unaligned bounds", { { b + 1, e - 1 } }, {}, 254 },
+		{ "a window below one granule is dropped",
+		  { { b, e }, { 0x400000, 0x400000 + kG - 2 } }, {}, 256 },
+	};
+	for (const auto &c : cases) {
+		SCOPED_TRACE(c.what);
+		sgt_iova_params p = { kShift, c.wins.data(), (uint32_t)c.wins.size(),
+				      c.res.data(), (uint32_t)c.res.size(), 0, 0, nullptr };
+		Iova a;
+		ASSERT_EQ(0, sgt_iova_new(&p, &a.v));
+		EXPECT_EQ(c.usable, drain(a.v, c.wins, c.res));
+	}
+	// Reserved ranges that leave nothing, or split the windows into more pieces than it keeps.
+	const sgt_dma_window all = { b, e }, everything = { 0, UINT64_MAX };
+	sgt_iova_params p = { kShift, &all, 1, &everything, 1, 0, 0, nullptr };
+	sgt_iova *v = nullptr;
+	EXPECT_EQ(-SGT_EINVAL, sgt_iova_new(&p, &v)) << "no usable space";
+	std::vector<sgt_dma_window> holes;
+	for (int i = 0; i < 16; i++)
+		holes.push_back({ b + (2 * i + 1) * kG, b + (2 * i + 1) * kG });
+	p = { kShift, &all, 1, holes.data(), (uint32_t)holes.size(), 0, 0, nullptr };
+	Iova most;
+	ASSERT_EQ(0, sgt_iova_new(&p, &most.v)) << "the most reserved ranges, all splitting";
+	EXPECT_EQ(256u - 16u, drain(most.v, { all }, holes));
+	EXPECT_EQ(nullptr, v);
+}
+
+// The top of the 64-bit space, and limits that do not end on a granule.
+TEST(Iova, TheTopOfTheAddressSpaceAndUnalignedLimits)
+{
+	const std::vector<sgt_dma_window> top = { { UINT64_MAX - 16 * kG + 1, UINT64_MAX } };
+	sgt_iova_params p = { kShift, top.data(), 1, nullptr, 0, 0, 0, nullptr };
+	Iova a;
+	ASSERT_EQ(0, sgt_iova_new(&p, &a.v));
+	EXPECT_EQ(16u, drain(a.v, top, {}));
+	const std::vector<sgt_dma_window> low = { { 0, 64 * kG - 1 } };
+	p = { kShift, low.data(), 1, nullptr, 0, 0, 0, nullptr };
+	Iova c;
+	ASSERT_EQ(0, sgt_iova_new(&p, &c.v));
+	EXPECT_EQ(9u, drain(c.v, low, {}, 10 * kG - 2)) << "a limit inside a granule excludes it";
+	uint64_t addr;
+	Iova d;
+	ASSERT_EQ(0, sgt_iova_new(&p, &d.v));
+	EXPECT_EQ(-SGT_ENOSPC, sgt_iova_alloc(d.v, kG, kG - 2, &addr)) << "no whole granule under it";
+}
+
+// Freeing everything coalesces the buddies back, returning the bookkeeping nodes it no longer
+// needs (beyond what it keeps spare) to the allocator.
+TEST(Iova, FreeingEverythingCoalescesAndGivesNodesBack)
+{
+	sgt_test_alloc ta;
+	sgt_test_alloc_init(&ta);
+	const sgt_dma_window win = { 0, 4096 * kG - 1 };
+	sgt_iova_params p = { kShift, &win, 1, nullptr, 0, 0, 0, &ta.alloc };
+	Iova a;
+	ASSERT_EQ(0, sgt_iova_new(&p, &a.v));
+	sgt_iova_stats st0;
+	sgt_iova_get_stats(a.v, &st0);
+	std::vector<uint64_t> addrs(4096);
+	for (auto &x : addrs)
+		ASSERT_EQ(0, sgt_iova_alloc(a.v, kG, UINT64_MAX, &x));
+	uint64_t peak = sgt_test_alloc_live(&ta);
+	for (auto x : addrs)
+		ASSERT_EQ(0, sgt_iova_release(a.v, x, kG));
+	expect_valid(a.v);
+	sgt_iova_stats st;
+	sgt_iova_get_stats(a.v, &st);
+	EXPECT_EQ(st0.free_granules, st.free_granules);
+	EXPECT_LT(sgt_test_alloc_live(&ta), peak) << "nodes given back";
+	uint64_t addr;
+	EXPECT_EQ(0, sgt_iova_alloc(a.v, 4096 * kG, UINT64_MAX, &addr)) << "one block again";
+	ASSERT_EQ(0, sgt_iova_release(a.v, addr, 4096 * kG));
+}
+
 TEST(Iova, LimitIsHonoured)
 {
 	const sgt_dma_window wins[2] = { { 0x10000, 0x1ffff }, { 1ull << 32, (1ull << 33) - 1 } };
