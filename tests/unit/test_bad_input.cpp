@@ -475,6 +475,22 @@ std::vector<Case> cases()
 	});
 	add("sgt_dma_debug_enable", "already on", -SGT_EBUSY,
 	    [](World &w) { return sgt_dma_debug_enable(w.dev, nullptr); });
+	add("sgt_dma_debug_enable", "an allocator without free", kEinval, [](World &) {
+		sgt_device_params dp{};
+		sgt_simiommu_params sp{};
+		(void)dp;
+		(void)sp;
+		sgt_allocator a = *sgt_platform_allocator();
+		a.free = nullptr;
+		sgt_dma_debug_params p{ &a, nullptr, nullptr };
+		sgt_device d{};
+		return sgt_dma_debug_enable(&d, &p);
+	});
+	add("sgt_dma_debug_count", "a device with the layer off", kNoError, [](World &w) {
+		sgt_device d = *w.dev;
+		d.sgt__debug = nullptr;
+		return (int)sgt_dma_debug_count(&d, SGT_REPORT_DOUBLE_UNMAP);
+	});
 	add("sgt_dma_debug_count", "NULL device, kind out of range", kNoError, [](World &w) {
 		return (int)(sgt_dma_debug_count(nullptr, SGT_REPORT_DOUBLE_UNMAP) +
 			     sgt_dma_debug_count(w.dev, (sgt_dma_report_kind)1000));
@@ -520,6 +536,25 @@ std::vector<Case> cases()
 		uint32_t k;
 		return sgt_dma_map_sg(w.dev, &w.t.sgt__own, SGT_DMA_TO_DEVICE, 0, &k,
 				      (sgt_alloc_ctx)5);
+	});
+	add("sgt_dma_map_sg", "an empty table", kEinval, [](World &w) {
+		sgt_table e;
+		uint32_t k;
+		if (sgt_table_init(&e, &w.params))
+			return -1;
+		return sgt_dma_map_sg(w.dev, &e.sgt__own, SGT_DMA_TO_DEVICE, 0, &k, SGT_MAY_SLEEP);
+	});
+	add("sgt_dma_map_sg", "an unmapped table naming a device", kEinval, [](World &w) {
+		sgt_sg_table raw = w.t.sgt__own;
+		raw.dma_dev = w.dev;
+		uint32_t k;
+		return sgt_dma_map_sg(w.dev, &raw, SGT_DMA_TO_DEVICE, 0, &k, SGT_MAY_SLEEP);
+	});
+	add("sgt_dma_map_sg", "a table with a broken invariant", kEinval, [](World &w) {
+		sgt_sg_table raw = w.t.sgt__own;
+		raw.total_len--;
+		uint32_t k;
+		return sgt_dma_map_sg(w.dev, &raw, SGT_DMA_TO_DEVICE, 0, &k, SGT_MAY_SLEEP);
 	});
 	add("sgt_dma_map_sg", "a table already mapped", kEinval, [](World &w) {
 		uint32_t k;
@@ -571,6 +606,14 @@ std::vector<Case> cases()
 		sgt_mapping m;
 		return sgt_table_map(&w.copy, w.dev, SGT_DMA_TO_DEVICE, 0, &m, SGT_MAY_SLEEP);
 	});
+	add("sgt_table_map", "a borrowed view passed as a table", kEinval, [](World &w) {
+		sgt_table fake;
+		memset(&fake, 0, sizeof(fake));
+		if (sgt_borrowed_init(reinterpret_cast<sgt_borrowed *>(&fake), &w.t.sgt__own))
+			return -1;
+		sgt_mapping m;
+		return sgt_table_map(&fake, w.dev, SGT_DMA_TO_DEVICE, 0, &m, SGT_MAY_SLEEP);
+	});
 	add("sgt_table_map", "NULL device", kEinval, [](World &w) {
 		sgt_mapping m;
 		return sgt_table_map(&w.t, nullptr, SGT_DMA_TO_DEVICE, 0, &m, SGT_MAY_SLEEP);
@@ -594,6 +637,17 @@ std::vector<Case> cases()
 		sgt_table out;
 		return sgt_mapping_unmap(&c, &out);
 	});
+	add("sgt_mapping_unmap", "a borrowed mapping passed as a mapping", kEinval, [](World &w) {
+		sgt_borrowed_mapping bm;
+		if (sgt_borrowed_mapping_init(&bm, &w.m.sgt__owner.sgt__own, w.dev,
+					      SGT_DMA_BIDIRECTIONAL))
+			return -1;
+		sgt_mapping fake;
+		memset(&fake, 0, sizeof(fake));
+		fake.dma = bm.dma;
+		sgt_table out;
+		return sgt_mapping_unmap(&fake, &out);
+	});
 	add("sgt_mapping_unmap", "uninitialised mapping", kEinval, [](World &w) {
 		sgt_table out;
 		return sgt_mapping_unmap(reinterpret_cast<sgt_mapping *>(&w.garbage), &out);
@@ -608,6 +662,35 @@ std::vector<Case> cases()
 		sgt_mapping_cleanup(&g);
 		return 0;
 	});
+	add("sgt_borrowed_mapping_init", "NULL handle", kEinval, [](World &w) {
+		return sgt_borrowed_mapping_init(nullptr, &w.m.sgt__owner.sgt__own, w.dev,
+						 SGT_DMA_BIDIRECTIONAL);
+	});
+	add("sgt_borrowed_mapping_init", "uninitialised device", kEinval, [](World &w) {
+		sgt_device d{};
+		sgt_borrowed_mapping bm;
+		return sgt_borrowed_mapping_init(&bm, &w.m.sgt__owner.sgt__own, &d,
+						 SGT_DMA_BIDIRECTIONAL);
+	});
+	add("sgt_borrowed_mapping_init", "direction NONE", kEinval, [](World &w) {
+		sgt_borrowed_mapping bm;
+		return sgt_borrowed_mapping_init(&bm, &w.m.sgt__owner.sgt__own, w.dev,
+						 SGT_DMA_NONE);
+	});
+	add("sgt_borrowed_mapping_init", "a mapped table with a broken invariant", kEinval,
+	    [](World &w) {
+		    sgt_sg_table raw = w.m.sgt__owner.sgt__own;
+		    raw.total_len++;
+		    sgt_borrowed_mapping bm;
+		    return sgt_borrowed_mapping_init(&bm, &raw, w.dev, SGT_DMA_BIDIRECTIONAL);
+	    });
+	add("sgt_borrowed_mapping_init", "a table mapped for another device", kEinval,
+	    [](World &w) {
+		    sgt_device other = *w.dev;
+		    sgt_borrowed_mapping bm;
+		    return sgt_borrowed_mapping_init(&bm, &w.m.sgt__owner.sgt__own, &other,
+						     SGT_DMA_BIDIRECTIONAL);
+	    });
 	add("sgt_borrowed_mapping_init", "NULL table", kEinval, [](World &w) {
 		sgt_borrowed_mapping bm;
 		return sgt_borrowed_mapping_init(&bm, nullptr, w.dev, SGT_DMA_BIDIRECTIONAL);
@@ -713,6 +796,20 @@ std::vector<Case> cases()
 		    sgt_simiommu *s;
 		    return sgt_simiommu_new(&p, &s);
 	    });
+	add("sgt_simiommu_new", "alignment not a power of two", kEinval, [sim_params](World &w) {
+		sgt_simiommu_params p = sim_params(w);
+		p.device.alignment = 48;
+		sgt_simiommu *s;
+		return sgt_simiommu_new(&p, &s);
+	});
+	add("sgt_simiommu_new", "an allocator without alloc", kEinval, [sim_params](World &w) {
+		sgt_simiommu_params p = sim_params(w);
+		sgt_allocator a = w.alloc.alloc;
+		a.alloc = nullptr;
+		p.alloc = &a;
+		sgt_simiommu *s;
+		return sgt_simiommu_new(&p, &s);
+	});
 	add("sgt_simiommu_new", "mode out of range", kEinval, [sim_params](World &w) {
 		sgt_simiommu_params p = sim_params(w);
 		p.mode = (sgt_simiommu_mode)9;
@@ -815,7 +912,8 @@ std::vector<Case> cases()
 		return sgt_iova_new(&ip, &v);
 	});
 	add("sgt_iova_new", "more windows than allowed", kEinval, [](World &w) {
-		sgt_iova_params ip{ kShift, &w.win, SGT_DMA_MAX_WINDOWS + 1, nullptr, 0, 0, 4, nullptr };
+		sgt_iova_params ip{ kShift, &w.win, SGT_DMA_MAX_WINDOWS + 1, nullptr, 0, 0,
+				    4,	    nullptr };
 		sgt_iova *v;
 		return sgt_iova_new(&ip, &v);
 	});
@@ -868,13 +966,22 @@ const std::vector<Case> &all_cases()
 }
 
 // Coverage builds: a child ends with _exit(), which skips the atexit handler that writes the
-// profile, so it writes it first. Absent (a null weak symbol) in every other build.
-extern "C" int __llvm_profile_write_file(void) __attribute__((weak));
+// profile, so it dumps it itself (merged into the profile file: coverage.sh names it with %m),
+// having first cleared the counters it inherited from the parent. Both are null weak symbols in
+// every other build.
+extern "C" int __llvm_profile_dump(void) __attribute__((weak));
+extern "C" void __llvm_profile_reset_counters(void) __attribute__((weak));
+
+void child_start()
+{
+	if (__llvm_profile_reset_counters)
+		__llvm_profile_reset_counters();
+}
 
 [[noreturn]] void child_exit(int code)
 {
-	if (__llvm_profile_write_file)
-		__llvm_profile_write_file();
+	if (__llvm_profile_dump)
+		__llvm_profile_dump();
 	_exit(code);
 }
 
@@ -884,6 +991,7 @@ std::string run_in_child(const Case &c)
 	fflush(nullptr);
 	pid_t pid = fork();
 	if (pid == 0) {
+		child_start();
 		World w;
 		std::string before = w.fingerprint();
 		int got = c.call(w);

@@ -3,6 +3,7 @@
 // checks, and the simulated IOMMU's modes, faults and fault injection.
 #include "helpers.hpp"
 
+#include <functional>
 #include <thread>
 
 #include "sgt/simiommu.h"
@@ -534,6 +535,28 @@ TEST_F(DebugChecks, TableFreedWhileMappedIsNamedWhenItsMemoryIsReused)
 	// The lost mapping is still live in the device: give it back so the fixture ends clean.
 	ghost.dma_dev->ops->unmap_sg(ghost.dma_dev, &ghost, ghost.dma_priv, SGT_DMA_TO_DEVICE, 0);
 	*raw_ = next;
+}
+
+TEST_F(DebugChecks, SegmentsChangedInCountAddressOrLength)
+{
+	map();
+	struct Change {
+		const char *what;
+		std::function<void(sgt_sg_table *)> apply, undo;
+	} changes[] = {
+		{ "CPU entry count", [](sgt_sg_table *r) { r->num_cpu_ents = 2; },
+		  [](sgt_sg_table *r) { r->num_cpu_ents = 3; } },
+		{ "length", [](sgt_sg_table *r) { r->head->ents[0].dma_len--; },
+		  [](sgt_sg_table *r) { r->head->ents[0].dma_len++; } },
+	};
+	for (auto &c : changes) {
+		SCOPED_TRACE(c.what);
+		sgt_dma_debug_clear(dev_);
+		c.apply(raw_);
+		EXPECT_EQ(-SGT_EINVAL, sgt_dma_sync_sg_for_cpu(dev_, raw_, 3, SGT_DMA_TO_DEVICE));
+		EXPECT_EQ(1u, count(SGT_REPORT_SEGMENTS_CHANGED)) << first_report();
+		c.undo(raw_);
+	}
 }
 
 TEST_F(DebugChecks, SegmentsChangedBeforeAnUnmap)
@@ -1168,6 +1191,81 @@ struct PoisonMem {
 			p->real->mem.unmap_page(p->real->mem.ctx, pfn, addr);
 	}
 };
+
+// A CPU page the memory domain stops reaching, at every moment it is needed: a bounce map (the
+// map fails), a bounce sync (it fails, the mapping stays), a device access through the IOMMU
+// (a fault, no data moved).
+TEST_F(Dma, UnreachableCpuPagesAreRefusedOrFaultedNeverTouched)
+{
+	PoisonMem pm{ {}, &mem_, 0x1005 };
+	pm.mem = mem_.mem;
+	pm.mem.map_page = PoisonMem::map;
+	pm.mem.unmap_page = PoisonMem::unmap;
+	pm.mem.ctx = &pm;
+	for (auto mode : { SGT_SIMIOMMU_BOUNCE, SGT_SIMIOMMU_IOMMU }) {
+		sgt_simiommu_params p{};
+		p.mode = mode;
+		p.mem = &pm.mem;
+		sgt_simiommu *sim;
+		ASSERT_EQ(0, sgt_simiommu_new(&p, &sim));
+		sgt_table t;
+		ASSERT_EQ(0, from_pages(&t, { 0x1000, 0x1005 }, 0, 2 * kPs));
+		sgt_mapping m;
+		pm.poisoned = 0x1005;
+		int err = sgt_table_map(&t, sgt_simiommu_device(sim), SGT_DMA_BIDIRECTIONAL, 0, &m,
+					SGT_MAY_SLEEP);
+		if (mode == SGT_SIMIOMMU_BOUNCE) {
+			EXPECT_EQ(-SGT_EFAULT, err) << "the map cannot fill the bounce slot";
+			EXPECT_EQ(0u, sgt_simiommu_live_mappings(sim));
+			pm.poisoned = UINT64_MAX;
+			ASSERT_EQ(0, sgt_table_map(&t, sgt_simiommu_device(sim), SGT_DMA_BIDIRECTIONAL,
+						   0, &m, SGT_MAY_SLEEP));
+			pm.poisoned = 0x1005;
+			EXPECT_EQ(-SGT_EFAULT, sgt_dma_sync_for_device(&m.dma));
+			EXPECT_EQ(-SGT_EFAULT, sgt_dma_sync_for_cpu(&m.dma));
+			EXPECT_EQ(1u, sgt_simiommu_live_mappings(sim)) << "the mapping stays";
+			pm.poisoned = UINT64_MAX;
+		} else {
+			ASSERT_EQ(0, err) << "an IOMMU map does not touch the bytes";
+			std::vector<uint8_t> buf(2 * kPs, 0xcc);
+			EXPECT_EQ(-SGT_EFAULT,
+				  sgt_simiommu_dma_read(sim, segments(&m.dma)[0].first, buf.data(),
+							buf.size()));
+			EXPECT_EQ(1u, sgt_simiommu_num_faults(sim));
+		}
+		sgt_mapping_cleanup(&m);
+		const char *why = nullptr;
+		EXPECT_EQ(0, sgt_simiommu_check(sim, &why)) << why;
+		EXPECT_EQ(0u, sgt_simiommu_free(sim));
+	}
+}
+
+TEST_F(Dma, IommuRefusesAnEntryItCannotPadAroundTheBoundary)
+{
+	sgt_device_params dp{};
+	dp.seg_boundary_mask = 0xfff;
+	make(SGT_SIMIOMMU_IOMMU, dp);
+	sgt_table t;
+	ASSERT_EQ(0, from_pages(&t, { 0x1100, 0x1101 }, 100, 4000)); // spans two IOVA pages
+	sgt_mapping m;
+	EXPECT_EQ(-SGT_EINVAL, sgt_table_map(&t, dev_, SGT_DMA_TO_DEVICE, 0, &m, SGT_MAY_SLEEP));
+	EXPECT_EQ(0u, sgt_simiommu_live_mappings(sim_));
+	sgt_table_cleanup(&t);
+}
+
+TEST_F(Dma, BounceSlotsHonourTheAlignment)
+{
+	sgt_device_params dp{};
+	dp.alignment = 8192;
+	make(SGT_SIMIOMMU_BOUNCE, dp);
+	sgt_table t;
+	ASSERT_EQ(0, from_pages(&t, { 0x1100, 0x1105 }, 100, 2 * kPs - 100));
+	sgt_mapping m;
+	ASSERT_EQ(0, sgt_table_map(&t, dev_, SGT_DMA_TO_DEVICE, 0, &m, SGT_MAY_SLEEP));
+	for (auto [addr, len] : segments(&m.dma))
+		EXPECT_EQ(0u, addr % 8192) << std::hex << addr;
+	sgt_mapping_cleanup(&m);
+}
 
 TEST_F(Dma, BounceUnmapThatCannotCopyBackStillUnmaps)
 {
