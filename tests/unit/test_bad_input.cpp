@@ -346,6 +346,41 @@ std::vector<Case> cases()
 	add("sgt_table_append_pages", "max_segment under a page", kEinval, [](World &w) {
 		return sgt_table_append_pages(&w.t, &w.pages, 0, kPs, 100, SGT_MAY_SLEEP);
 	});
+	add("sgt_table_append_pages", "a table that owns its pages (alloc_order)", kEinval,
+	    [](World &w) {
+		    sgt_table a;
+		    if (sgt_table_init_alloc_order(&a, &w.params, kPs, 0, SGT_MAY_SLEEP))
+			    return -1;
+		    int err = sgt_table_append_pages(&a, &w.pages, 0, kPs, 0x10000, SGT_MAY_SLEEP);
+		    sgt_table_cleanup(&a);
+		    return err;
+	    });
+	add("sgt_table_append_pages", "a borrowed view passed as a table", kEinval, [](World &w) {
+		sgt_table fake;
+		memset(&fake, 0, sizeof(fake));
+		if (sgt_borrowed_init(reinterpret_cast<sgt_borrowed *>(&fake), &w.t.sgt__own))
+			return -1;
+		return sgt_table_append_pages(&fake, &w.pages, 0, kPs, 0x10000, SGT_MAY_SLEEP);
+	});
+	add("sgt_table_init_from_pages", "an allocator without alloc", kEinval, [](World &w) {
+		sgt_allocator a = w.alloc.alloc;
+		a.alloc = nullptr;
+		sgt_table_params p = { &a, &w.mem.mem, 0 };
+		sgt_table t;
+		return sgt_table_init_from_pages(&t, &p, &w.pages, 0, kPs, 0x10000, SGT_MAY_SLEEP);
+	});
+	add("sgt_table_init_alloc_order", "an allocator without alloc", kEinval, [](World &w) {
+		sgt_allocator a = w.alloc.alloc;
+		a.alloc = nullptr;
+		sgt_table_params p = { &a, &w.mem.mem, 0 };
+		sgt_table t;
+		return sgt_table_init_alloc_order(&t, &p, kPs, 0, SGT_MAY_SLEEP);
+	});
+	add("sgt_split", "a split count no array can hold", kEinval, [](World &w) {
+		sgt_table out;
+		const uint64_t len = 1;
+		return sgt_split(&w.t.cpu, 0, SIZE_MAX / 2, &len, &w.params, &out, SGT_MAY_SLEEP);
+	});
 	add("sgt_table_init_alloc_order", "NULL handle", kEinval, [](World &w) {
 		return sgt_table_init_alloc_order(nullptr, &w.params, kPs, 0, SGT_MAY_SLEEP);
 	});

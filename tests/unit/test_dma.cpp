@@ -1264,6 +1264,23 @@ TEST_F(Dma, UnreachableCpuPagesAreRefusedOrFaultedNeverTouched)
 	}
 }
 
+// The simulator's page table reaches 48 bits of DMA address. A direct-mode device cannot map
+// memory above that (-ERANGE, nothing left behind), and a device access there is a fault.
+TEST_F(Dma, DirectModeBeyondThePageTablesReach)
+{
+	make(SGT_SIMIOMMU_DIRECT);
+	sgt_table t;
+	ASSERT_EQ(0, from_pages(&t, { UINT64_C(1) << 40 }, 0, kPs)); // 2^52: past 48 bits
+	sgt_mapping m;
+	EXPECT_EQ(-SGT_ERANGE, sgt_table_map(&t, dev_, SGT_DMA_TO_DEVICE, 0, &m, SGT_MAY_SLEEP));
+	EXPECT_EQ(0u, sgt_simiommu_live_mappings(sim_));
+	expect_consistent();
+	uint8_t b;
+	EXPECT_EQ(-SGT_EFAULT, sgt_simiommu_dma_read(sim_, UINT64_C(1) << 52, &b, 1));
+	EXPECT_EQ(1u, sgt_simiommu_num_faults(sim_));
+	sgt_table_cleanup(&t);
+}
+
 TEST_F(Dma, IommuRefusesAnEntryItCannotPadAroundTheBoundary)
 {
 	sgt_device_params dp{};

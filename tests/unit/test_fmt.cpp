@@ -62,6 +62,10 @@ TEST(Format, TruncatesWithinTheBufferAndTerminates)
 	EXPECT_EQ('a', buf[0]);
 	sgt__format(buf, sizeof(buf), "%s", (const char *)nullptr);
 	EXPECT_STREQ("(null)", buf);
+	EXPECT_EQ(0u, sgt__format(nullptr, 8, "%s", "x")) << "no buffer, nothing written";
+	char wide[32];
+	sgt__format(wide, sizeof(wide), "%lld|%lld", -1234567ll, (long long)INT64_MIN);
+	EXPECT_STREQ("-1234567|-9223372036854775808", wide);
 	sgt__format(buf, sizeof(buf), "%q%");
 	EXPECT_STREQ("%q%", buf) << "unsupported conversions print as they stand";
 }
