@@ -158,6 +158,14 @@ TEST_F(Handles, EveryBrokenInvariantIsRefused)
 		  } },
 		{ "(7)", [](HandBuilt &h) { h.a->ents[1].reserved = 1; } },
 		{ "(2) head without tail", [](HandBuilt &h) { h.sgt.tail = nullptr; h.sgt.num_cpu_ents = 0; } },
+		{ "(1) no domain, a tail", [](HandBuilt &h) {
+			  h.sgt.mem = nullptr;
+			  h.sgt.head = nullptr;
+		  } },
+		{ "(1) no domain, a count", [](HandBuilt &h) {
+			  h.sgt.mem = nullptr;
+			  h.sgt.head = h.sgt.tail = nullptr;
+		  } },
 		{ "(5) empty with a length", [](HandBuilt &h) {
 			  h.sgt.head = h.sgt.tail = nullptr;
 			  h.sgt.num_cpu_ents = 0;
