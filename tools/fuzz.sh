@@ -65,7 +65,7 @@ progress() {
 			line=$(awk '/execs_done|edges_found|saved_crashes|execs_per_sec/ {printf "%s %s  ", $1, $3}' \
 				"$work/$t.afl/default/fuzzer_stats" 2>/dev/null || true)
 		else
-			line=$(grep -oE '#[0-9]+ .*(cov: [0-9]+ ft: [0-9]+).*exec/s: [0-9]+' "$work/$t.log" |
+			line=$(grep -oE '#[0-9]+[[:space:]].*(cov: [0-9]+ ft: [0-9]+).*exec/s: [0-9]+' "$work/$t.log" |
 				tail -1 | sed -E 's/#([0-9]+).*(cov: [0-9]+ ft: [0-9]+).*(exec\/s: [0-9]+).*/execs \1  \2  \3/' ||
 				true)
 		fi
