@@ -365,6 +365,7 @@ struct FlipProvider {
 	bool seen_last = false;	  // the first walk has reached the last page
 	bool second_walk = false; // a walk started again from page 0 after that
 	uint64_t calls = 0;
+	bool fewer = false; // the second walk gives fewer entries than the first
 };
 
 uint64_t flip_pfn(const void *ctx, uint64_t index)
@@ -375,7 +376,10 @@ uint64_t flip_pfn(const void *ctx, uint64_t index)
 		f->second_walk = true;
 	if (index + 1 == f->num_pages)
 		f->seen_last = true;
-	// Contiguous while counting, scattered while filling: more entries than reserved.
+	// Contiguous while counting, scattered while filling: more entries than reserved. With
+	// fewer, the other way round: scattered while counting, contiguous while filling.
+	if (f->fewer)
+		return f->second_walk ? 0x1002 + index : 0x1002 + 2 * index;
 	return f->second_walk ? 0x1002 + 2 * index : 0x1002 + index;
 }
 
@@ -386,6 +390,22 @@ TEST_F(BadInput, ProviderThatChangesItsAnswer)
 	EXPECT_EQ(-SGT_EINVAL, sgt_table_append_pages(&t_, &p, 0, 4 * kPs, 8192, SGT_MAY_SLEEP));
 	EXPECT_TRUE(f.second_walk);
 	expect_unchanged();
+}
+
+// Fewer entries on the second walk: the reservation would be committed with slots never filled
+// (garbage entries in a live table) if the walks were not compared.
+TEST_F(Build, ProviderThatChangesItsAnswerCannotLeaveReservedSlotsUnfilled)
+{
+	ASSERT_EQ(0, from_pages(&t_, { 0x1100 }, 0, kPs));
+	Snapshot before = snapshot(&t_.cpu);
+	FlipProvider f{ 4 };
+	f.fewer = true;
+	sgt_pages p{ 4, flip_pfn, &f };
+	EXPECT_EQ(-SGT_EINVAL, sgt_table_append_pages(&t_, &p, 0, 4 * kPs, 8192, SGT_MAY_SLEEP));
+	EXPECT_TRUE(f.second_walk);
+	EXPECT_EQ(before, snapshot(&t_.cpu));
+	EXPECT_EQ(0, sgt_cpu_check(&t_.cpu));
+	sgt_table_cleanup(&t_);
 }
 
 TEST_F(Build, ProviderThatChangesItsAnswerCannotOverrunTheReservation)

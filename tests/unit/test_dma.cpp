@@ -1281,6 +1281,39 @@ TEST_F(Dma, DirectModeBeyondThePageTablesReach)
 	sgt_table_cleanup(&t);
 }
 
+// Without merging, every entry is a segment: direct and bounce devices refuse more entries than
+// the device takes. And a device reaches CPU pages through its own domain: the page sizes must
+// agree with the table's.
+TEST_F(Dma, NonMergingModesAndForeignPageSizesAreRefused)
+{
+	sgt_device_params dp{};
+	dp.max_segments = 1;
+	for (auto mode : { SGT_SIMIOMMU_DIRECT, SGT_SIMIOMMU_BOUNCE }) {
+		make(mode, dp);
+		sgt_table t;
+		ASSERT_EQ(0, from_pages(&t, { 0x1100, 0x1105 }, 0, 2 * kPs));
+		sgt_mapping m;
+		EXPECT_EQ(-SGT_EINVAL,
+			  sgt_table_map(&t, dev_, SGT_DMA_TO_DEVICE, 0, &m, SGT_MAY_SLEEP));
+		EXPECT_EQ(0u, sgt_simiommu_live_mappings(sim_));
+		sgt_table_cleanup(&t);
+	}
+	sgt_memory big = mem_.mem;
+	big.page_shift = 13;
+	sgt_simiommu_params p{};
+	p.mode = SGT_SIMIOMMU_IOMMU;
+	p.mem = &big;
+	sgt_simiommu *other;
+	ASSERT_EQ(0, sgt_simiommu_new(&p, &other));
+	sgt_table t;
+	ASSERT_EQ(0, from_pages(&t, { 0x1100 }, 0, kPs));
+	sgt_mapping m;
+	EXPECT_EQ(-SGT_EINVAL, sgt_table_map(&t, sgt_simiommu_device(other), SGT_DMA_TO_DEVICE, 0,
+					     &m, SGT_MAY_SLEEP));
+	sgt_table_cleanup(&t);
+	EXPECT_EQ(0u, sgt_simiommu_free(other));
+}
+
 TEST_F(Dma, IommuRefusesAnEntryItCannotPadAroundTheBoundary)
 {
 	sgt_device_params dp{};
