@@ -1119,4 +1119,36 @@ TEST(PublicApiTable, HasABadInputCaseForEveryFunction)
 	EXPECT_GT(found, 80u) << "the header scan found too few declarations to be right";
 }
 
+// sgt.ko exports every public function of the core (sgt/user.h is the user platform's), and the
+// core's sources stay free of kernel conditionals: one set of sources for every platform.
+TEST(PublicApiTable, TheKernelModuleExportsEveryCoreFunction)
+{
+	auto read = [](const std::string &path) {
+		std::ifstream in(std::string(SGT_SOURCE_DIR) + "/" + path);
+		EXPECT_TRUE(in) << path;
+		std::stringstream ss;
+		ss << in.rdbuf();
+		return ss.str();
+	};
+	std::string exports = read("core/platform/kernel/module.c");
+	std::regex decl(R"(SGT_API[^;{(]*?\b(sgt_\w+)\()");
+	size_t n = 0;
+	for (const char *h : { "alloc.h", "copy.h", "dma.h", "error.h", "iter.h", "memory.h",
+			       "platform.h", "sg_table.h", "table.h" }) {
+		std::string text = read(std::string("core/include/sgt/") + h);
+		for (std::sregex_iterator it(text.begin(), text.end(), decl), end; it != end; ++it) {
+			n++;
+			EXPECT_NE(std::string::npos,
+				  exports.find("EXPORT_SYMBOL(" + (*it)[1].str() + ");"))
+				<< (*it)[1] << " is not exported by sgt.ko";
+		}
+	}
+	EXPECT_GT(n, 60u);
+	for (const char *src : { "avl.c", "build.c", "copy.c", "dma.c", "dma_debug.c", "error.c",
+				 "fmt.c", "iter.c", "resv.c", "sg_table.c", "split.c", "table.c",
+				 "internal.h", "avl.h" })
+		EXPECT_EQ(std::string::npos, read(std::string("core/src/") + src).find("__KERNEL__"))
+			<< src;
+}
+
 } // namespace

@@ -20,8 +20,11 @@
  *   domain (callers pass their own), no threads (the lock is a no-op, so callers serialise calls
  *   for one device), assertion failures trap.
  *
- * A kernel platform maps them onto kmalloc, ``kmap_local_page``, a spinlock and ``WARN()``: there
- * sgt_platform_assert_fail() returns and the failed operation is refused (it fails closed).
+ * - ``kernel`` (``core/platform/kernel/``, built by Kbuild through ``tools/kbuild.sh``): kmalloc
+ *   (kvmalloc where sleeping is allowed) under the call's allocation context, a domain over
+ *   ``pfn_to_page`` and ``kmap_local_page`` with the kernel's page size, ``alloc_pages``, an
+ *   irq-saving spinlock, and ``WARN()``: there sgt_platform_assert_fail() returns and the failed
+ *   operation is refused (it fails closed). ``module.c`` makes ``sgt.ko``, exporting the API.
  */
 
 #ifdef __cplusplus
