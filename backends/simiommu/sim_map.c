@@ -17,8 +17,7 @@ static uint64_t s_boundary(const struct sgt_simiommu *s)
 
 static uint64_t s_max_seg(const struct sgt_simiommu *s)
 {
-	return s->dev.params.max_segment_size ? s->dev.params.max_segment_size
-					      : SGT_DMA_DEFAULT_MAX_SEGMENT;
+	return sgt_device_max_segment(&s->dev.params);
 }
 
 static bool s_device_reads(enum sgt_dma_dir dir)

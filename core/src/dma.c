@@ -52,7 +52,7 @@ static uint32_t s_needs(const struct sgt_device_params *p)
 int sgt_device_init(struct sgt_device *dev, const struct sgt_dma_ops *ops, void *impl,
 		    const struct sgt_device_params *params, const char *name)
 {
-	struct sgt_device d = { .ops = ops, .impl = impl, .name = name ? name : NULL };
+	struct sgt_device d = { .ops = ops, .impl = impl, .name = name };
 	struct sgt_dma_caps caps = { 0 };
 	int err;
 
@@ -88,11 +88,6 @@ int sgt_device_caps(struct sgt_device *dev, struct sgt_dma_caps *out)
 
 /* ---- checking segments ---- */
 
-static uint64_t s_max_seg(const struct sgt_device_params *p)
-{
-	return p->max_segment_size ? p->max_segment_size : SGT_DMA_DEFAULT_MAX_SEGMENT;
-}
-
 /* The first rule a DMA segment breaks, as a report kind and a reason; false when none. */
 static bool s_segment_breaks(uint64_t addr, uint64_t len, const struct sgt_device_params *p,
 			     enum sgt_dma_report_kind *out_kind, const char **out_why)
@@ -104,7 +99,7 @@ static bool s_segment_breaks(uint64_t addr, uint64_t len, const struct sgt_devic
 	if (last > mask) {
 		*out_kind = SGT_REPORT_SEGMENT_BEYOND_MASK;
 		*out_why = "DMA segment beyond the device's DMA mask";
-	} else if (len > s_max_seg(p)) {
+	} else if (len > sgt_device_max_segment(p)) {
 		*out_kind = SGT_REPORT_SEGMENT_TOO_LONG;
 		*out_why = "DMA segment longer than the device's maximum segment size";
 	} else if (p->seg_boundary_mask &&
@@ -166,7 +161,7 @@ static int s_honour(struct sgt_device *dev, const struct sgt_sg_table *sgt)
 		return 0;
 	for (i = 0, e = sgt_sg_first(sgt, &pos); e && i < sgt->num_cpu_ents;
 	     i++, e = sgt_sg_next(&pos)) {
-		if (e->len > s_max_seg(p))
+		if (e->len > sgt_device_max_segment(p))
 			return -SGT_EINVAL;
 	}
 	return 0;
@@ -189,9 +184,10 @@ static int s_accept(struct sgt_device *dev, struct sgt_sg_table *sgt, uint32_t n
 
 	if (n == 0 || n > sgt->num_cpu_ents)
 		why = "the backend returned no segment or more segments than entries";
-	else if (p->max_segments && n > p->max_segments)
-		why = "more DMA segments than the device allows",
+	else if (p->max_segments && n > p->max_segments) {
+		why = "more DMA segments than the device allows";
 		kind = SGT_REPORT_TOO_MANY_SEGMENTS;
+	}
 	for (i = 0, e = why ? NULL : sgt_sg_first(sgt, &pos); !why && i < n;
 	     i++, e = sgt_sg_next(&pos)) {
 		if (!e || !e->dma_len || e->dma_addr > UINT64_MAX - (e->dma_len - 1))
@@ -239,7 +235,7 @@ static int s_map_checks(struct sgt_device *dev, const struct sgt_sg_table *sgt,
 {
 	if (!s_dev_valid(dev) || !sgt || !out_n || !s_dir_valid(dir))
 		return -SGT_EINVAL;
-	if (actx != SGT_MAY_SLEEP && actx != SGT_ATOMIC)
+	if (!sgt__actx_valid(actx))
 		return -SGT_EINVAL;
 	if (!sgt->num_cpu_ents || !sgt->head || sgt->num_dma_ents || sgt->dma_dev)
 		return -SGT_EINVAL;
@@ -396,17 +392,17 @@ int sgt_table_map(struct sgt_table *t, struct sgt_device *dev, enum sgt_dma_dir 
 	return 0;
 }
 
-/* The handle recorded everything: its unmap is never misuse and always completes. */
+/*
+ * The raw unmap with what the handle recorded: never misuse, and it always completes (a table
+ * that someone else unmapped behind the handle's back is reported by the debug layer).
+ */
 static void s_mapping_unmap(struct sgt_mapping *m)
 {
 	struct sgt_sg_table *sgt = &m->sgt__owner.sgt__own;
-	struct sgt_device *dev = m->dma.sgt__dev;
+	int err = sgt_dma_unmap_sg(m->dma.sgt__dev, sgt, sgt->num_cpu_ents, m->dma.sgt__dir,
+				   m->sgt__attrs);
 
-	if (dev->sgt__debug)
-		(void)sgt__dbg_unmap(dev, sgt, sgt->num_cpu_ents, m->dma.sgt__dir,
-				     s_mapped_for(sgt, dev));
-	if (s_mapped_for(sgt, dev))
-		s_unmap(sgt, m->sgt__attrs);
+	(void)err; /* the unmap happened; any report is the debug layer's */
 }
 
 int sgt_mapping_unmap(struct sgt_mapping *m, struct sgt_table *out)

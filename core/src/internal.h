@@ -26,6 +26,11 @@
 
 #define SGT__DEVICE_MAGIC 0x5347d0e1u
 
+static inline bool sgt__actx_valid(enum sgt_alloc_ctx actx)
+{
+	return actx == SGT_MAY_SLEEP || actx == SGT_ATOMIC;
+}
+
 /* The bounded formatter of fmt.c: %s %d %u %llu %llx %#llx %p %%; always NUL-terminates. */
 size_t sgt__vformat(char *buf, size_t size, const char *fmt, __builtin_va_list ap);
 size_t sgt__format(char *buf, size_t size, const char *fmt, ...)

@@ -53,7 +53,7 @@ int sgt__resv_init(struct sgt__resv *r, struct sgt_table *t, uint64_t num_new, b
 	uint32_t tail_free = s_tail_free(sgt);
 	int err;
 
-	if (actx != SGT_MAY_SLEEP && actx != SGT_ATOMIC)
+	if (!sgt__actx_valid(actx))
 		return -SGT_EINVAL;
 	if (num_new > UINT32_MAX - (uint64_t)sgt->num_cpu_ents)
 		return -SGT_E2BIG;

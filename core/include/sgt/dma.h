@@ -73,6 +73,18 @@ struct sgt_device_params {
 	uint32_t max_segments;
 };
 
+/**
+ * sgt_device_max_segment() - a device's maximum DMA segment, its default applied
+ * @p: the device's constraints
+ *
+ * Context: any.
+ * Return: @p->max_segment_size, or SGT_DMA_DEFAULT_MAX_SEGMENT when it is 0.
+ */
+static inline uint64_t sgt_device_max_segment(const struct sgt_device_params *p)
+{
+	return p->max_segment_size ? p->max_segment_size : SGT_DMA_DEFAULT_MAX_SEGMENT;
+}
+
 struct sgt_device;
 
 /**

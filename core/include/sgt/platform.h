@@ -51,7 +51,8 @@ SGT_API const struct sgt_memory *sgt_platform_memory(void);
  * sgt_platform_lock_new() - a lock for one device's debug layer
  *
  * Context: may sleep (allocates).
- * Return: the lock, or NULL when out of memory.
+ * Return: the lock, owned by the caller, who frees it with sgt_platform_lock_free(); NULL when
+ * out of memory.
  */
 SGT_API void *sgt_platform_lock_new(void);
 
@@ -65,7 +66,7 @@ SGT_API void sgt_platform_lock_free(void *lock);
 
 /**
  * sgt_platform_lock() - take a lock; sgt holds it briefly and never sleeps under it
- * @lock: the lock
+ * @lock: the lock; NULL is a no-op
  *
  * Context: any; may spin or block until the lock is free; the holder never sleeps.
  */
@@ -73,7 +74,7 @@ SGT_API void sgt_platform_lock(void *lock);
 
 /**
  * sgt_platform_unlock() - release a lock taken with sgt_platform_lock()
- * @lock: the lock
+ * @lock: the lock; NULL is a no-op
  *
  * Context: any.
  */

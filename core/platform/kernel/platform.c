@@ -51,8 +51,7 @@ static void s_unmap_page(void *ctx, uint64_t pfn, void *addr)
 	kunmap_local(addr);
 }
 
-static int s_alloc_pages(void *ctx, unsigned int order, uint64_t *out_pfn,
-			 enum sgt_alloc_ctx actx)
+static int s_alloc_pages(void *ctx, unsigned int order, uint64_t *out_pfn, enum sgt_alloc_ctx actx)
 {
 	struct page *page = alloc_pages(s_gfp(actx) | __GFP_ZERO, order);
 
@@ -112,6 +111,8 @@ void sgt_platform_lock(void *lock)
 	struct s_lock *l = lock;
 	unsigned long flags;
 
+	if (!l)
+		return;
 	spin_lock_irqsave(&l->lock, flags);
 	l->flags = flags;
 }
@@ -120,7 +121,8 @@ void sgt_platform_unlock(void *lock)
 {
 	struct s_lock *l = lock;
 
-	spin_unlock_irqrestore(&l->lock, l->flags);
+	if (l)
+		spin_unlock_irqrestore(&l->lock, l->flags);
 }
 
 /* WARN, not BUG: the caller refuses the operation (-SGT_EIO, nothing committed) and goes on. */

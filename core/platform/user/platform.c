@@ -112,12 +112,14 @@ void sgt_platform_lock_free(void *lock)
 
 void sgt_platform_lock(void *lock)
 {
-	pthread_mutex_lock(lock);
+	if (lock)
+		pthread_mutex_lock(lock);
 }
 
 void sgt_platform_unlock(void *lock)
 {
-	pthread_mutex_unlock(lock);
+	if (lock)
+		pthread_mutex_unlock(lock);
 }
 
 void sgt_platform_assert_fail(const char *expr, const char *file, int line)
