@@ -430,8 +430,8 @@ void sgt_mapping_cleanup(struct sgt_mapping *m)
 	m->dma = (struct sgt_dma){ .cpu = { .sgt__state = SGT__STATE_STALE } };
 }
 
-int sgt_borrowed_mapping_init(struct sgt_borrowed_mapping *bm, const struct sgt_sg_table *sgt,
-			      struct sgt_device *dev, enum sgt_dma_dir dir)
+static int s_borrow_mapping(struct sgt_borrowed_mapping *bm, const struct sgt_sg_table *sgt,
+			    struct sgt_device *dev, enum sgt_dma_dir dir, void *foreign)
 {
 	if (!bm || !sgt || !s_dev_valid(dev) || !s_dir_valid(dir))
 		return -SGT_EINVAL;
@@ -443,9 +443,26 @@ int sgt_borrowed_mapping_init(struct sgt_borrowed_mapping *bm, const struct sgt_
 	*bm = (struct sgt_borrowed_mapping){
 		.dma = { .cpu = { .sgt__state = SGT__STATE_BORROWED_MAPPING, .sgt__sgt = sgt },
 			 .sgt__dev = dev,
-			 .sgt__dir = dir },
+			 .sgt__dir = dir,
+			 .sgt__foreign = foreign },
 	};
 	return 0;
+}
+
+int sgt_borrowed_mapping_init(struct sgt_borrowed_mapping *bm, const struct sgt_sg_table *sgt,
+			      struct sgt_device *dev, enum sgt_dma_dir dir)
+{
+	return s_borrow_mapping(bm, sgt, dev, dir, NULL);
+}
+
+int sgt_borrowed_mapping_init_foreign(struct sgt_borrowed_mapping *bm,
+				      const struct sgt_sg_table *sgt, struct sgt_device *dev,
+				      enum sgt_dma_dir dir, void *foreign)
+{
+	/* sgt's own mapping already has its priv: a second one would be synced instead of it. */
+	if (!foreign || (sgt && sgt->dma_dev))
+		return -SGT_EINVAL;
+	return s_borrow_mapping(bm, sgt, dev, dir, foreign);
 }
 
 void sgt_borrowed_mapping_cleanup(struct sgt_borrowed_mapping *bm)
@@ -470,7 +487,7 @@ int sgt_dma_info(const struct sgt_dma *d, uint32_t *out_num_dma_ents)
 /*
  * A handle's sync passes the recorded count and direction. A table that sgt did not map (a
  * foreign one behind a BorrowedMapping) has no recorded device, state or debug record: the
- * backend syncs it from the table alone.
+ * backend syncs it from the owner's description of the mapping, or from the table alone.
  */
 static int s_handle_sync(const struct sgt_dma *d, bool for_cpu)
 {
@@ -481,7 +498,7 @@ static int s_handle_sync(const struct sgt_dma *d, bool for_cpu)
 		return err;
 	sgt = d->cpu.sgt__sgt;
 	if (!sgt->dma_dev)
-		return s_sync_op(d->sgt__dev, sgt, NULL, d->sgt__dir, for_cpu);
+		return s_sync_op(d->sgt__dev, sgt, d->sgt__foreign, d->sgt__dir, for_cpu);
 	return s_sync(d->sgt__dev, sgt, sgt->num_cpu_ents, d->sgt__dir, for_cpu);
 }
 

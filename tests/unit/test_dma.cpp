@@ -1157,7 +1157,6 @@ TEST_F(Core, DebugRecordAllocationFailureMapsNothing)
 	sgt_table_cleanup(&t);
 }
 
-// A BorrowedMapping over a table sgt did not map: the backend syncs it from the table alone.
 // Issue 13: a device name of 141 characters or more used to write past the report slot and into
 // the counters. Reports are now formatted with a bound, whatever the name.
 TEST_F(Core, AVeryLongDeviceNameCannotOverrunAReport)
@@ -1178,6 +1177,7 @@ TEST_F(Core, AVeryLongDeviceNameCannotOverrunAReport)
 	sgt_table_cleanup(&t);
 }
 
+// A BorrowedMapping over a table sgt did not map: the backend syncs it from the table alone.
 TEST_F(Core, ForeignBorrowedMappingSyncsWithoutState)
 {
 	ASSERT_EQ(0, init());
@@ -1197,6 +1197,41 @@ TEST_F(Core, ForeignBorrowedMappingSyncsWithoutState)
 	raw->head->ents[0].dma_len = 0;
 	raw->num_dma_ents = 0;
 	sgt_table_cleanup(&owner);
+}
+
+// The owner's description of its mapping (the kernel backend's mapped struct sg_table) reaches
+// the backend's syncs in both directions, and only for a table sgt did not map.
+TEST_F(Core, ForeignBorrowedMappingHandsTheOwnersMappingToSyncs)
+{
+	ASSERT_EQ(0, init());
+	sgt_table owner;
+	ASSERT_EQ(0, from_pages(&owner, { 0x1000 }, 0, kPs));
+	sgt_sg_table *raw = &owner.sgt__own;
+	raw->head->ents[0].dma_addr = 0x777000;
+	raw->head->ents[0].dma_len = kPs;
+	raw->num_dma_ents = 1;
+	int foreign = 0;
+	sgt_borrowed_mapping bm;
+	ASSERT_EQ(0, sgt_borrowed_mapping_init_foreign(&bm, raw, &dev_s_, SGT_DMA_FROM_DEVICE,
+						       &foreign));
+	b_.sync_priv = nullptr;
+	ASSERT_EQ(0, sgt_dma_sync_for_cpu(&bm.dma));
+	EXPECT_EQ(&foreign, b_.sync_priv);
+	b_.sync_priv = nullptr;
+	ASSERT_EQ(0, sgt_dma_sync_for_device(&bm.dma));
+	EXPECT_EQ(&foreign, b_.sync_priv);
+	sgt_borrowed_mapping_cleanup(&bm);
+	raw->head->ents[0].dma_addr = 0;
+	raw->head->ents[0].dma_len = 0;
+	raw->num_dma_ents = 0;
+
+	sgt_mapping m;
+	ASSERT_EQ(0, sgt_table_map(&owner, &dev_s_, SGT_DMA_TO_DEVICE, 0, &m, SGT_MAY_SLEEP));
+	EXPECT_EQ(-SGT_EINVAL, sgt_borrowed_mapping_init_foreign(&bm, &m.sgt__owner.sgt__own,
+								 &dev_s_, SGT_DMA_TO_DEVICE,
+								 &foreign))
+		<< "sgt's own mapping already has its priv";
+	sgt_mapping_cleanup(&m);
 }
 
 // Issue 8, item 2: a bounce unmap that cannot copy a page back used to be refused, and the drop

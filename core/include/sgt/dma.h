@@ -156,8 +156,10 @@ struct sgt_dma_caps {
  * @sync_sg_for_cpu:    make device writes visible to the CPU (bounce buffers copy in).
  * @sync_sg_for_device: make CPU writes visible to the device (bounce buffers copy out).
  *               Both get the mapping's @priv and direction (the core has checked the caller's
- *               against them); @priv is NULL for a table sgt did not map (a BorrowedMapping over
- *               a foreign table), which the backend syncs from the table alone or refuses with
+ *               against them); for a table sgt did not map (a BorrowedMapping over a foreign
+ *               table) @priv is the @foreign pointer given to
+ *               sgt_borrowed_mapping_init_foreign(), NULL by default, and the backend syncs
+ *               from it, or from the table alone, or refuses with
  *               -SGT_EOPNOTSUPP. 0 or a negative code; NULL ops mean a coherent device.
  * @caps:        fill @out with the backend's capabilities for @dev; 0 or a negative code.
  *               Optional: a backend without it guarantees nothing.
@@ -250,11 +252,14 @@ struct sgt_device {
  * @cpu:      the CPU-side view; CPU operations work on mapped tables too.
  * @sgt__dev: private: the device the table is mapped for.
  * @sgt__dir: private: the mapping's direction.
+ * @sgt__foreign: private: for a BorrowedMapping over a foreign table, the owner's description of
+ *                its mapping, handed to the backend's syncs; NULL otherwise.
  */
 struct sgt_dma {
 	struct sgt_cpu cpu;
 	struct sgt_device *sgt__dev;
 	enum sgt_dma_dir sgt__dir;
+	void *sgt__foreign;
 };
 
 /**
@@ -596,6 +601,30 @@ SGT_API void sgt_mapping_cleanup(struct sgt_mapping *m);
 SGT_API SGT_MUST_CHECK int sgt_borrowed_mapping_init(struct sgt_borrowed_mapping *bm,
 						     const struct sgt_sg_table *sgt,
 						     struct sgt_device *dev, enum sgt_dma_dir dir);
+
+/**
+ * sgt_borrowed_mapping_init_foreign() - wrap a foreign mapped table, with the owner's mapping
+ * @bm:      caller storage for the handle
+ * @sgt:     the raw table; mapped (``num_dma_ents >= 1``), valid, and not mapped by sgt
+ *           (``dma_dev`` NULL)
+ * @dev:     the device it is mapped for, used for syncs
+ * @dir:     the direction it is mapped with
+ * @foreign: what the backend of @dev needs to sync the owner's mapping (for the kernel backend:
+ *           the mapped ``struct sg_table``); handed to its sync ops as ``priv``. Not owned.
+ *
+ * As sgt_borrowed_mapping_init(), for backends whose syncs need more than the DMA segments: a
+ * kernel ``struct sg_table`` mapped by a dma-buf exporter is synced through that table, since the
+ * kernel may have bounced or merged its entries.
+ * Context: any; allocates nothing; O(entries) (checks the table).
+ * Return: 0; -SGT_EINVAL as for sgt_borrowed_mapping_init(), and for a table sgt mapped or a NULL
+ * @foreign.
+ * Notes: on failure @bm is not written. The caller promises that @foreign stays valid as long as
+ * @sgt does.
+ */
+SGT_API SGT_MUST_CHECK int sgt_borrowed_mapping_init_foreign(struct sgt_borrowed_mapping *bm,
+							     const struct sgt_sg_table *sgt,
+							     struct sgt_device *dev,
+							     enum sgt_dma_dir dir, void *foreign);
 
 /**
  * sgt_borrowed_mapping_cleanup() - end the borrow; unmaps and frees nothing

@@ -3,11 +3,13 @@
  * sgt.ko: the module that carries the core and exports its public API to other modules. A
  * driver that compiles the core into its own module instead leaves this file out, so that two
  * such drivers do not export the same symbols. The list is every SGT_API function of the core's
- * headers (sgt/user.h is the user platform's); the unit tests fail when one is missing.
+ * headers (sgt/user.h is the user platform's) and of the kernel backend's sgt/kernel.h; the unit
+ * tests fail when one is missing.
  */
 #include <linux/export.h>
 #include <linux/module.h>
 
+#include "sgt/kernel.h"
 #include "sgt/sgt.h"
 
 MODULE_LICENSE("Dual MIT/GPL");
@@ -35,6 +37,7 @@ EXPORT_SYMBOL(sgt_table_map);
 EXPORT_SYMBOL(sgt_mapping_unmap);
 EXPORT_SYMBOL(sgt_mapping_cleanup);
 EXPORT_SYMBOL(sgt_borrowed_mapping_init);
+EXPORT_SYMBOL(sgt_borrowed_mapping_init_foreign);
 EXPORT_SYMBOL(sgt_borrowed_mapping_cleanup);
 EXPORT_SYMBOL(sgt_dma_info);
 EXPORT_SYMBOL(sgt_dma_sync_for_cpu);
@@ -79,3 +82,7 @@ EXPORT_SYMBOL(sgt_cpu_sg_table);
 EXPORT_SYMBOL(sgt_cpu_info);
 EXPORT_SYMBOL(sgt_nents_for_len);
 EXPORT_SYMBOL(sgt_split);
+EXPORT_SYMBOL(sgt_kernel_device_init);
+EXPORT_SYMBOL(sgt_kernel_device_cleanup);
+EXPORT_SYMBOL(sgt_kernel_borrow_sgtable);
+EXPORT_SYMBOL(sgt_kernel_borrowed_cleanup);
