@@ -4,20 +4,29 @@
 #   asan         clang AddressSanitizer + UBSan + LeakSanitizer, invariant checks on every mutation
 #   tsan         clang ThreadSanitizer: the unit tests, among them concurrent map/unmap
 #   freestanding core built -ffreestanding -nostdinc; symbol and libc-header gates
-# usage: tools/test.sh [preset ...]     (default: all of them)
+# then, once, the kernel system tests (tools/vmtest.sh, about a minute): sgt.ko and the embedded
+# flavour built against Debian's headers, four QEMU VMs with the edu device (IOMMU, dma-direct,
+# swiotlb=force, and a negative control that must fail), and the fidelity comparison of the
+# simulated IOMMU with the real kernel.
+# usage: tools/test.sh [preset|vm ...]     (default: all presets, then vm)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 tools/deps.sh
 presets=("$@")
-[ ${#presets[@]} -gt 0 ] || presets=(default asan tsan freestanding)
+[ ${#presets[@]} -gt 0 ] || presets=(default asan tsan freestanding vm)
 
 declare -A result
 status=0
 for p in "${presets[@]}"; do
-	echo "=== sgt: workflow preset '$p' ==="
+	echo "=== sgt: $([ "$p" = vm ] && echo "kernel system tests" || echo "workflow preset '$p'") ==="
 	start=$SECONDS
-	if cmake --workflow --preset "$p"; then
+	if [ "$p" = vm ]; then
+		run=(tools/vmtest.sh)
+	else
+		run=(cmake --workflow --preset "$p")
+	fi
+	if "${run[@]}"; then
 		result[$p]="passed ($((SECONDS - start)) s)"
 	else
 		result[$p]="FAILED ($((SECONDS - start)) s)"

@@ -45,9 +45,10 @@ int edu_table_cap(struct edu_test *t, struct sgt_table *out, const struct edu_ru
 		for (k = 0; k < pages; k++)
 			pfns[k] = page_to_pfn(t->pool) + runs[i].page + k;
 		sgt_pages_from_array(&pg, pfns, pages);
-		/* 0: no limit of the test's own (sgt rounds down to whole pages) */
+		/* 0: no limit of the test's own */
 		err = sgt_table_append_pages(out, &pg, runs[i].offset, runs[i].len,
-					     max_segment ? max_segment : U32_MAX, SGT_MAY_SLEEP);
+					     max_segment ? max_segment : SGT_MAX_SEGMENT_UNLIMITED,
+					     SGT_MAY_SLEEP);
 	}
 	if (err)
 		sgt_table_cleanup(out);

@@ -74,7 +74,7 @@ void edu_test_fidelity(struct edu_test *t)
 		return;
 	}
 	for (id = 0; id < SGT_FID_NUM_CASES; id++) {
-		sgt_fid_case(id, PAGE_SHIFT, &c);
+		sgt_fid_case_get(id, PAGE_SHIFT, &c);
 		err = s_case(t, &c, line);
 		if (err)
 			failed++;

@@ -53,7 +53,7 @@ static void s_runs(uint64_t *x, unsigned int page_shift, struct sgt_fid_case *c)
 	}
 }
 
-void sgt_fid_case(uint32_t id, unsigned int page_shift, struct sgt_fid_case *out)
+void sgt_fid_case_get(uint32_t id, unsigned int page_shift, struct sgt_fid_case *out)
 {
 	uint64_t x = 0x9e3779b97f4a7c15ull ^ ((uint64_t)id * 0x100000001b3ull);
 	struct sgt_fid_case c = { .id = id };

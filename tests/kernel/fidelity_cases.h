@@ -14,7 +14,7 @@
 #define SGT_FID_POOL_ORDER 6u
 #define SGT_FID_POOL_PAGES (1u << SGT_FID_POOL_ORDER)
 #define SGT_FID_MAX_RUNS 8u
-#define SGT_FID_NUM_CASES 240u
+#define SGT_FID_NUM_CASES 300u
 /* The edu device's DMA mask: the VM's devices and the simulator's use it. */
 #define SGT_FID_DMA_MASK ((UINT64_C(1) << 28) - 1)
 
@@ -34,7 +34,15 @@ struct sgt_fid_case {
 	uint32_t dir; /* enum sgt_dma_dir */
 };
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* Case @id of SGT_FID_NUM_CASES, for a page size of 1 << @page_shift. */
-void sgt_fid_case(uint32_t id, unsigned int page_shift, struct sgt_fid_case *out);
+void sgt_fid_case_get(uint32_t id, unsigned int page_shift, struct sgt_fid_case *out);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* SGT_FIDELITY_CASES_H */
