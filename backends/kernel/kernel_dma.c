@@ -109,7 +109,8 @@ static void s_copy_segments(struct sgt_sg_table *sgt, struct sg_table *lsgt)
 	unsigned int i;
 
 	e = (struct sgt_entry *)sgt_sg_first(sgt, &pos);
-	for_each_sgtable_dma_sg(lsgt, sg, i) {
+	for_each_sgtable_dma_sg(lsgt, sg, i)
+	{
 		e->dma_addr = sg_dma_address(sg);
 		e->dma_len = sg_dma_len(sg);
 		e = (struct sgt_entry *)sgt_sg_next(&pos);
@@ -247,7 +248,7 @@ static int s_shadow_fill(struct sgt_sg_table *sh, struct sgt_chunk *c, struct sg
 	struct scatterlist *sg;
 	unsigned int i;
 
-	for_each_sgtable_sg(lsgt, sg, i) {
+	for_each_sgtable_sg (lsgt, sg, i) {
 		struct sgt_entry *e = &c->ents[i];
 
 		if (!sg->length)
@@ -257,7 +258,8 @@ static int s_shadow_fill(struct sgt_sg_table *sh, struct sgt_chunk *c, struct sg
 		e->len = sg->length;
 		sh->total_len += sg->length;
 	}
-	for_each_sgtable_dma_sg(lsgt, sg, i) {
+	for_each_sgtable_dma_sg(lsgt, sg, i)
+	{
 		c->ents[i].dma_addr = sg_dma_address(sg);
 		c->ents[i].dma_len = sg_dma_len(sg);
 	}
@@ -283,8 +285,11 @@ int sgt_kernel_borrow_sgtable(struct sgt_kernel_borrowed *kb, struct sgt_kernel_
 		return -SGT_ENOMEM;
 	memset(c, 0, size);
 	c->num_ents = c->capacity = lsgt->orig_nents;
-	sh = (struct sgt_sg_table){ .head = c, .tail = c, .mem = sgt_platform_memory(),
-				    .num_cpu_ents = lsgt->orig_nents, .num_dma_ents = lsgt->nents };
+	sh = (struct sgt_sg_table){ .head = c,
+				    .tail = c,
+				    .mem = sgt_platform_memory(),
+				    .num_cpu_ents = lsgt->orig_nents,
+				    .num_dma_ents = lsgt->nents };
 	err = s_shadow_fill(&sh, c, lsgt);
 	if (!err)
 		err = sgt_borrowed_mapping_init_foreign(&bm, &sh, &kd->dev, dir, lsgt);

@@ -66,8 +66,8 @@ static u64 s_translate(struct edu_test *t, u64 dma)
  * the mask, the maximum and the boundary; the lengths add up; and (without bouncing) the device
  * reaches each CPU byte, in order, at the address the segments say, as the kernel translates it.
  */
-static const char *s_check_mapping(struct edu_test *t, const struct sgt_sg_table *raw,
-				   u32 max_seg, u64 boundary)
+static const char *s_check_mapping(struct edu_test *t, const struct sgt_sg_table *raw, u32 max_seg,
+				   u64 boundary)
 {
 	u64 sum = 0, cpu_off = 0, dma_off = 0;
 	u32 i, ci = 0, di = 0;
@@ -125,15 +125,29 @@ struct s_shape {
 static const struct s_shape s_shapes[] = {
 	{ "one-page", { { 20, 0, PAGE_SIZE } }, 1 },
 	{ "contiguous", { { 20, 0, 8 * PAGE_SIZE } }, 1 },
-	{ "scattered", { { 20, 0, PAGE_SIZE }, { 22, 0, PAGE_SIZE }, { 25, 0, PAGE_SIZE },
-			 { 27, 0, PAGE_SIZE } }, 4 },
+	{ "scattered",
+	  { { 20, 0, PAGE_SIZE },
+	    { 22, 0, PAGE_SIZE },
+	    { 25, 0, PAGE_SIZE },
+	    { 27, 0, PAGE_SIZE } },
+	  4 },
 	{ "mid-page", { { 30, 0x100, 0x1e00 }, { 33, 0x80, 0x100 }, { 35, 0xf00, 0x300 } }, 3 },
 	{ "many-chunks",
-	  { { 36, 0, 0x800 }, { 37, 0, PAGE_SIZE }, { 39, 0x800, 0x800 }, { 41, 0, PAGE_SIZE },
-	    { 43, 0, PAGE_SIZE }, { 45, 0x10, 0x7f0 }, { 47, 0, PAGE_SIZE }, { 49, 0, PAGE_SIZE },
-	    { 51, 0, 3 * PAGE_SIZE }, { 55, 0, PAGE_SIZE }, { 57, 0x200, 0x200 },
-	    { 59, 0, PAGE_SIZE }, { 61, 0, 2 * PAGE_SIZE } },
-	  13, 2 },
+	  { { 36, 0, 0x800 },
+	    { 37, 0, PAGE_SIZE },
+	    { 39, 0x800, 0x800 },
+	    { 41, 0, PAGE_SIZE },
+	    { 43, 0, PAGE_SIZE },
+	    { 45, 0x10, 0x7f0 },
+	    { 47, 0, PAGE_SIZE },
+	    { 49, 0, PAGE_SIZE },
+	    { 51, 0, 3 * PAGE_SIZE },
+	    { 55, 0, PAGE_SIZE },
+	    { 57, 0x200, 0x200 },
+	    { 59, 0, PAGE_SIZE },
+	    { 61, 0, 2 * PAGE_SIZE } },
+	  13,
+	  2 },
 	{ "alloc-order", { { 0 } }, 0, 0, 40000 },
 };
 
@@ -143,8 +157,8 @@ struct s_constraint {
 };
 
 static const struct s_constraint s_constraints[] = {
-	{ 65536, 0xffffffff }, { 4096, 0xffffffff }, { 16384, 0x3fff }, { 8192, 0xffff },
-	{ 1u << 20, 0x7fff },
+	{ 65536, 0xffffffff }, { 4096, 0xffffffff }, { 16384, 0x3fff },
+	{ 8192, 0xffff },      { 1u << 20, 0x7fff },
 };
 
 static int s_shape_table(struct edu_test *t, const struct s_shape *sh, u32 max_seg,
@@ -274,8 +288,9 @@ static void s_misuse_raw(struct edu_test *t, struct sgt_kernel_device *kd)
 	err = sgt_dma_map_sg(dev, &tbl.sgt__own, SGT_DMA_FROM_DEVICE, 0, &n, SGT_MAY_SLEEP);
 	edu_check(t, err == -EINVAL, "misuse-raw", "mapping a mapped table: %d", err);
 	err = sgt_dma_unmap_sg(dev, &tbl.sgt__own, 2, SGT_DMA_TO_DEVICE, 0);
-	edu_check(t, err == -EINVAL && !tbl.sgt__own.num_dma_ents &&
-			     sgt_dma_debug_count(dev, SGT_REPORT_UNMAP_WRONG_DIR) == 1,
+	edu_check(t,
+		  err == -EINVAL && !tbl.sgt__own.num_dma_ents &&
+			  sgt_dma_debug_count(dev, SGT_REPORT_UNMAP_WRONG_DIR) == 1,
 		  "misuse-raw", "unmap with the wrong direction: %d, still unmapped", err);
 	err = sgt_dma_unmap_sg(dev, &tbl.sgt__own, 2, SGT_DMA_FROM_DEVICE, 0);
 	edu_check(t, err == -EINVAL && sgt_dma_debug_count(dev, SGT_REPORT_DOUBLE_UNMAP) == 1,
@@ -341,23 +356,28 @@ static void s_misuse_contract(struct edu_test *t)
 		sgt_table_cleanup(&tbl);
 	}
 	/* borrowing what is not a mapped kernel table */
-	edu_check(t, sgt_kernel_borrow_sgtable(&kb, &kd, NULL, SGT_DMA_TO_DEVICE,
-					       SGT_MAY_SLEEP) == -EINVAL,
+	edu_check(t,
+		  sgt_kernel_borrow_sgtable(&kb, &kd, NULL, SGT_DMA_TO_DEVICE, SGT_MAY_SLEEP) ==
+			  -EINVAL,
 		  "misuse", "borrowing NULL");
-	edu_check(t, sgt_kernel_borrow_sgtable(&kb, &kd, &lt, SGT_DMA_TO_DEVICE,
-					       SGT_MAY_SLEEP) == -EINVAL,
+	edu_check(t,
+		  sgt_kernel_borrow_sgtable(&kb, &kd, &lt, SGT_DMA_TO_DEVICE, SGT_MAY_SLEEP) ==
+			  -EINVAL,
 		  "misuse", "borrowing an empty table");
 	if (!sg_alloc_table(&lt, 1, GFP_KERNEL)) {
 		sg_set_page(lt.sgl, t->pool, PAGE_SIZE, 0);
-		edu_check(t, sgt_kernel_borrow_sgtable(&kb, &kd, &lt, SGT_DMA_TO_DEVICE,
-						       SGT_MAY_SLEEP) == -EINVAL,
+		edu_check(t,
+			  sgt_kernel_borrow_sgtable(&kb, &kd, &lt, SGT_DMA_TO_DEVICE,
+						    SGT_MAY_SLEEP) == -EINVAL,
 			  "misuse", "borrowing an unmapped table");
 		lt.nents = 1; /* "mapped", but with a bad direction and context */
-		edu_check(t, sgt_kernel_borrow_sgtable(&kb, &kd, &lt, SGT_DMA_NONE,
-						       SGT_MAY_SLEEP) == -EINVAL,
+		edu_check(t,
+			  sgt_kernel_borrow_sgtable(&kb, &kd, &lt, SGT_DMA_NONE, SGT_MAY_SLEEP) ==
+				  -EINVAL,
 			  "misuse", "borrowing with DMA_NONE");
-		edu_check(t, sgt_kernel_borrow_sgtable(&kb, &kd, &lt, SGT_DMA_TO_DEVICE,
-						       (enum sgt_alloc_ctx)7) == -EINVAL,
+		edu_check(t,
+			  sgt_kernel_borrow_sgtable(&kb, &kd, &lt, SGT_DMA_TO_DEVICE,
+						    (enum sgt_alloc_ctx)7) == -EINVAL,
 			  "misuse", "borrowing with a bad context");
 		sg_free_table(&lt);
 	}
@@ -390,8 +410,10 @@ void edu_test_misuse(struct edu_test *t)
  */
 static int s_life(struct edu_test *t, bool *table_ok)
 {
-	static const struct edu_run runs[] = { { 20, 0, PAGE_SIZE }, { 22, 0x100, 0x300 },
-					       { 25, 0, 2 * PAGE_SIZE }, { 29, 0, PAGE_SIZE },
+	static const struct edu_run runs[] = { { 20, 0, PAGE_SIZE },
+					       { 22, 0x100, 0x300 },
+					       { 25, 0, 2 * PAGE_SIZE },
+					       { 29, 0, PAGE_SIZE },
 					       { 31, 0x800, 0x100 } };
 	struct sgt_dma_debug_params dp = { .alloc = &t->a.alloc };
 	struct sgt_kernel_device kd;
@@ -408,8 +430,7 @@ static int s_life(struct edu_test *t, bool *table_ok)
 		err = edu_table_cap(t, &tbl, runs, ARRAY_SIZE(runs), 0, 2);
 	if (err)
 		goto dev;
-	err = sgt_table_map(&tbl, sgt_kernel_dev(&kd), SGT_DMA_BIDIRECTIONAL, 0, &m,
-			    SGT_MAY_SLEEP);
+	err = sgt_table_map(&tbl, sgt_kernel_dev(&kd), SGT_DMA_BIDIRECTIONAL, 0, &m, SGT_MAY_SLEEP);
 	if (err) {
 		*table_ok = !sgt_cpu_check(&tbl.cpu); /* a refused map changes nothing */
 		goto table;

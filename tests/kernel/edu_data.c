@@ -12,8 +12,8 @@
 
 #include "edu_test.h"
 
-int edu_table(struct edu_test *t, struct sgt_table *out, const struct edu_run *runs,
-	      unsigned int n, u32 max_segment)
+int edu_table(struct edu_test *t, struct sgt_table *out, const struct edu_run *runs, unsigned int n,
+	      u32 max_segment)
 {
 	return edu_table_cap(t, out, runs, n, max_segment, 0);
 }
@@ -153,7 +153,8 @@ static void s_receive_check(struct edu_test *t, struct sgt_kernel_device *kd, si
 }
 
 /* Scattered entries, page-crossing and mid-page; then a pair the IOMMU merges. */
-static const struct edu_run s_shape_x[] = { { 1, 0xe00, 0x400 }, { 4, 0, 0x300 },
+static const struct edu_run s_shape_x[] = { { 1, 0xe00, 0x400 },
+					    { 4, 0, 0x300 },
 					    { 6, 0x100, 0x500 } };
 static const struct edu_run s_shape_y[] = { { 8, 0x800, 0x800 }, { 10, 0, 0x400 } };
 #define S_SHAPE_LEN 0xc00u
@@ -249,7 +250,8 @@ void edu_test_borrowed(struct edu_test *t)
 	if (!err) {
 		/* sgt's DMA segments are the kernel's, one for one */
 		err = sgt_dma_iter_init(&it, &kb.bm.dma);
-		for_each_sgtable_dma_sg(&lt, sg, i) {
+		for_each_sgtable_dma_sg(&lt, sg, i)
+		{
 			same = same && !err && sgt_dma_iter_next(&it) &&
 			       it.dma_addr == sg_dma_address(sg) && it.dma_len == sg_dma_len(sg);
 		}
@@ -260,8 +262,8 @@ void edu_test_borrowed(struct edu_test *t)
 			err = sgt_dma_sync_for_cpu(&kb.bm.dma);
 		if (!err)
 			err = sgt_copy_to_buffer(&kb.bm.dma.cpu, 0, got, len, NULL);
-		edu_check(t, !err && !memcmp(got, t->edu_buf, len),
-			  "borrowed", "data through the borrowed sync: %d", err);
+		edu_check(t, !err && !memcmp(got, t->edu_buf, len), "borrowed",
+			  "data through the borrowed sync: %d", err);
 		sgt_kernel_borrowed_cleanup(&kb);
 		sgt_kernel_borrowed_cleanup(&kb); /* a second call does nothing */
 	}
@@ -307,7 +309,8 @@ void edu_test_after_unmap(struct edu_test *t)
 		sgt_mapping_cleanup(&m);
 	}
 	edu_check(t, !err && addr, "after-unmap", "map: %d", err);
-	/* Debian's kernel flushes the IOTLB lazily, within 10 ms: past that, the address is dead. */
+	/* Debian's kernel flushes the IOTLB lazily, within 10 ms: past that, the address is dead.
+	 */
 	msleep(20);
 	if (!err && addr)
 		err = edu_dma(t, addr, 0, 256, true);

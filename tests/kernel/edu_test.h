@@ -45,8 +45,8 @@ int edu_dma(struct edu_test *t, u64 dma, u32 buf_off, u32 len, bool to_ram);
 struct edu_run {
 	u32 page, offset, len;
 };
-int edu_table(struct edu_test *t, struct sgt_table *out, const struct edu_run *runs,
-	      unsigned int n, u32 max_segment);
+int edu_table(struct edu_test *t, struct sgt_table *out, const struct edu_run *runs, unsigned int n,
+	      u32 max_segment);
 /* The same with @chunk_capacity entries per chunk (0: the default), to force chaining. */
 int edu_table_cap(struct edu_test *t, struct sgt_table *out, const struct edu_run *runs,
 		  unsigned int n, u32 max_segment, u32 chunk_capacity);

@@ -87,8 +87,9 @@ bool parse_line(const std::string &text, std::map<uint32_t, Result> &out)
 				size_t colon = tok.find(':');
 				if (colon == std::string::npos)
 					return false;
-				r.segs.push_back({ std::stoull(tok.substr(0, colon), nullptr, 16),
-						   std::stoull(tok.substr(colon + 1), nullptr, 16) });
+				r.segs.push_back(
+					{ std::stoull(tok.substr(0, colon), nullptr, 16),
+					  std::stoull(tok.substr(colon + 1), nullptr, 16) });
 			}
 		} else {
 			return false;
@@ -118,8 +119,14 @@ bool breaks_contract(const sgt_sg_table *raw, const sgt_fid_case &c)
 
 struct Sim {
 	sgt_test_mem mem{};
-	Sim() { sgt_test_mem_init(&mem, kShift, kPoolPfn, SGT_FID_POOL_PAGES); }
-	~Sim() { sgt_test_mem_cleanup(&mem); }
+	Sim()
+	{
+		sgt_test_mem_init(&mem, kShift, kPoolPfn, SGT_FID_POOL_PAGES);
+	}
+	~Sim()
+	{
+		sgt_test_mem_cleanup(&mem);
+	}
 };
 
 // Build the case's table exactly as the VM does (edu_table()) and map it in @mode.
@@ -160,8 +167,7 @@ int sim_map(Sim &s, sgt_simiommu_mode mode, const sgt_fid_case &c, bool *contrac
 		return err;
 	}
 	sgt_mapping m;
-	err = sgt_table_map(&t, sgt_simiommu_device(sim), (sgt_dma_dir)c.dir, 0, &m,
-			    SGT_MAY_SLEEP);
+	err = sgt_table_map(&t, sgt_simiommu_device(sim), (sgt_dma_dir)c.dir, 0, &m, SGT_MAY_SLEEP);
 	if (!err) {
 		sgt_dma_iter it;
 		err = sgt_dma_iter_init(&it, &m.dma);
@@ -215,9 +221,9 @@ std::string differ(const std::string &mode, const Result &k, const Result &s)
 
 int compare(const std::string &mode, const std::map<uint32_t, Result> &kernel)
 {
-	sgt_simiommu_mode sm = mode == "iommu"	? SGT_SIMIOMMU_IOMMU :
-			       mode == "direct" ? SGT_SIMIOMMU_DIRECT :
-						  SGT_SIMIOMMU_BOUNCE;
+	sgt_simiommu_mode sm = mode == "iommu"	  ? SGT_SIMIOMMU_IOMMU
+			       : mode == "direct" ? SGT_SIMIOMMU_DIRECT
+						  : SGT_SIMIOMMU_BOUNCE;
 	unsigned compared = 0, refused = 0, differences = 0, shown = 0;
 	for (uint32_t id = 0; id < SGT_FID_NUM_CASES; id++) {
 		sgt_fid_case c;
@@ -232,7 +238,8 @@ int compare(const std::string &mode, const std::map<uint32_t, Result> &kernel)
 		else if (sim_map(s, sm, c, &broken, &sim))
 			why = "the host could not build or map the case";
 		else if (it->second.refused)
-			why = broken ? "" : "the kernel backend refused a table that keeps the contract";
+			why = broken ? ""
+				     : "the kernel backend refused a table that keeps the contract";
 		else if (broken)
 			why = "the kernel backend mapped a table that breaks the contract";
 		else
@@ -263,7 +270,8 @@ int main(int argc, char **argv)
 {
 	int status = 0;
 	if (argc < 2) {
-		fprintf(stderr, "usage: %s MODE=LOG ...  (MODE: iommu, direct, swiotlb)\n", argv[0]);
+		fprintf(stderr, "usage: %s MODE=LOG ...  (MODE: iommu, direct, swiotlb)\n",
+			argv[0]);
 		return 2;
 	}
 	for (int i = 1; i < argc; i++) {

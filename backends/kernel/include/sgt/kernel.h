@@ -67,8 +67,7 @@ extern "C" {
  * Return: 0; -SGT_EINVAL for NULL @kd or @kdev, or a device without a DMA mask.
  * Notes: on failure @kd is not written.
  */
-SGT_API SGT_MUST_CHECK int sgt_kernel_device_init(struct sgt_kernel_device *kd,
-						  struct device *kdev,
+SGT_API SGT_MUST_CHECK int sgt_kernel_device_init(struct sgt_kernel_device *kd, struct device *kdev,
 						  const struct sgt_allocator *alloc,
 						  const char *name);
 
