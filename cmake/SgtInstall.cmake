@@ -9,8 +9,7 @@ install(DIRECTORY core/include/sgt DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 foreach(backend iova simiommu)
   if(TARGET sgt_${backend})
     list(APPEND sgt_install_targets sgt_${backend})
-    install(FILES backends/${backend}/include/sgt/${backend}.h
-      DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/sgt)
+    install(DIRECTORY backends/${backend}/include/sgt DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
   endif()
 endforeach()
 install(TARGETS ${sgt_install_targets} EXPORT sgtTargets

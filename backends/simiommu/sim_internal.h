@@ -4,6 +4,7 @@
 
 #include <pthread.h>
 
+#include "sgt/iommu_layout.h"
 #include "sgt/iova.h"
 #include "sgt/simiommu.h"
 
@@ -24,15 +25,6 @@ struct sim_pte {
 	uint32_t writers;
 };
 
-/* One CPU entry of a live mapping, as it was mapped. */
-struct sim_seg {
-	uint64_t cpu_pfn;
-	uint32_t cpu_off;
-	uint32_t len;
-	uint64_t dma; /* iommu: padded start; direct: the address; bounce: the slot */
-	uint64_t span; /* bytes of DMA address space it occupies (padded / slot) */
-};
-
 /*
  * A live mapping: the backend state that map_sg hands the core (``dma_priv``) and gets back on
  * unmap and sync, and a link in the device's list of live mappings (for teardown and the check).
@@ -45,7 +37,7 @@ struct sim_map {
 	uint32_t num_dma_ents;
 	uint64_t iova; /* iommu: the allocated range */
 	uint64_t iova_len; /* iommu: its length as allocated */
-	struct sim_seg segs[];
+	struct sgt_iommu_seg segs[]; /* dma: iommu: the entry's IOVA pages; direct: the address; bounce: the slot */
 };
 
 struct sgt_simiommu {

@@ -84,7 +84,7 @@ static void s_iova_put(struct sgt_iova *iova, uint64_t addr, uint64_t len)
  * reach fails the copy with -SGT_EFAULT, or, with @best_effort (an unmap, which cannot fail), is
  * recorded as a fault and skipped so the rest still arrives.
  */
-static int s_bounce_copy(struct sgt_simiommu *s, const struct sim_seg *g, bool to_bounce,
+static int s_bounce_copy(struct sgt_simiommu *s, const struct sgt_iommu_seg *g, bool to_bounce,
 			 bool best_effort)
 {
 	const struct sgt_memory *mem = s->p.mem;
@@ -138,7 +138,7 @@ static void s_release_segs(struct sgt_simiommu *s, struct sim_map *m, uint32_t n
 	uint32_t i;
 
 	for (i = 0; i < num; i++) {
-		struct sim_seg *g = &m->segs[i];
+		struct sgt_iommu_seg *g = &m->segs[i];
 
 		if (s->p.mode == SGT_SIMIOMMU_IOMMU) {
 			s_ptes(s, g->dma >> shift, s_pages(g->cpu_off, g->len, shift), 0, m->dir,
@@ -155,7 +155,7 @@ static void s_release_segs(struct sgt_simiommu *s, struct sim_map *m, uint32_t n
 
 static size_t s_map_size(uint32_t num_cpu_ents)
 {
-	return sizeof(struct sim_map) + (size_t)num_cpu_ents * sizeof(struct sim_seg);
+	return sizeof(struct sim_map) + (size_t)num_cpu_ents * sizeof(struct sgt_iommu_seg);
 }
 
 /* Take a live mapping off the device's list, revoke its access, free it. */
@@ -203,67 +203,14 @@ static int s_crosses(struct sgt_simiommu *s, uint64_t start, uint64_t span)
 
 /* ---- iommu mode ---- */
 
-/* Lay the entries out in IOVA space relative to 0, padded as iommu_dma_map_sg() pads them. */
-static int s_iommu_layout(struct sgt_simiommu *s, struct sim_map *m, uint64_t *out_len)
-{
-	uint64_t ps = UINT64_C(1) << sim_shift(s), b = s_boundary(s), len = 0, pad;
-	uint32_t i;
-
-	for (i = 0; i < m->num_cpu_ents; i++) {
-		struct sim_seg *g = &m->segs[i];
-
-		g->span = (g->cpu_off + g->len + ps - 1) & ~(ps - 1);
-		if (g->len > s_max_seg(s) || g->span - 1 > b)
-			return -SGT_EINVAL; /* one entry, one segment: it cannot fit the device */
-		/* Pad to the next boundary rather than let this segment cross it. */
-		pad = (b - len + 1) & b;
-		if (i && pad && pad < g->span) {
-			m->segs[i - 1].span += pad;
-			len += pad;
-		}
-		g->dma = len;
-		len += g->span;
-	}
-	*out_len = len;
-	return 0;
-}
-
-/* Merge into DMA segments as __finalise_sg() does; returns the count. */
-static uint32_t s_iommu_finalise(struct sgt_simiommu *s, const struct sim_map *m,
-				 struct sgt_sg_table *sgt)
-{
-	uint64_t b = s_boundary(s), max_len = s_max_seg(s), cur_len = 0;
-	struct sgt_pos pos;
-	struct sgt_entry *cur = (struct sgt_entry *)(uintptr_t)sgt_sg_first(sgt, &pos);
-	uint32_t i, count = 0;
-
-	for (i = 0; i < m->num_cpu_ents; i++) {
-		const struct sim_seg *g = &m->segs[i];
-
-		if (cur_len && !g->cpu_off && (g->dma & b) && max_len - cur_len >= g->len) {
-			cur_len += g->len;
-		} else {
-			if (count)
-				cur = (struct sgt_entry *)(uintptr_t)sgt_sg_next(&pos);
-			cur_len = g->len;
-			count++;
-			cur->dma_addr = g->dma + g->cpu_off;
-		}
-		cur->dma_len = (uint32_t)cur_len;
-		/* Only a segment that fills its IOVA pages can be continued. */
-		if (g->cpu_off + g->len < g->span)
-			cur_len = 0;
-	}
-	return count;
-}
-
 static int s_map_iommu(struct sgt_simiommu *s, struct sim_map *m, struct sgt_sg_table *sgt,
 		       uint32_t *out_n)
 {
 	unsigned int shift = sim_shift(s);
 	uint64_t len = 0, base;
 	uint32_t i;
-	int err = s_iommu_layout(s, m, &len);
+	int err = sgt_iommu_layout(m->segs, m->num_cpu_ents, shift, s_max_seg(s), s_boundary(s),
+				   &len);
 
 	if (!err)
 		err = sgt_iova_alloc(s->iova, len, s->mask, &base);
@@ -277,13 +224,13 @@ static int s_map_iommu(struct sgt_simiommu *s, struct sim_map *m, struct sgt_sg_
 	m->iova = base;
 	m->iova_len = len;
 	for (i = 0; i < m->num_cpu_ents; i++) {
-		struct sim_seg *g = &m->segs[i];
+		struct sgt_iommu_seg *g = &m->segs[i];
 
 		g->dma += base;
 		s_ptes(s, g->dma >> shift, s_pages(g->cpu_off, g->len, shift), g->cpu_pfn, m->dir,
 		       1);
 	}
-	*out_n = s_iommu_finalise(s, m, sgt);
+	*out_n = sgt_iommu_finalise(m->segs, m->num_cpu_ents, s_max_seg(s), s_boundary(s), sgt);
 	return 0;
 }
 
@@ -299,7 +246,7 @@ static int s_map_direct(struct sgt_simiommu *s, struct sim_map *m, struct sgt_sg
 	int err = 0;
 
 	for (i = 0; i < m->num_cpu_ents && !err; i++) {
-		struct sim_seg *g = &m->segs[i];
+		struct sgt_iommu_seg *g = &m->segs[i];
 
 		g->dma = (g->cpu_pfn << shift) + g->cpu_off;
 		g->span = g->len;
@@ -314,7 +261,7 @@ static int s_map_direct(struct sgt_simiommu *s, struct sim_map *m, struct sgt_sg
 	e = (struct sgt_entry *)(uintptr_t)sgt_sg_first(sgt, &pos);
 	for (i = 0; i < m->num_cpu_ents;
 	     i++, e = (struct sgt_entry *)(uintptr_t)sgt_sg_next(&pos)) {
-		struct sim_seg *g = &m->segs[i];
+		struct sgt_iommu_seg *g = &m->segs[i];
 
 		s_ptes(s, g->dma >> shift, s_pages(g->dma, g->len, shift), g->dma >> shift, m->dir,
 		       1);
@@ -330,7 +277,7 @@ static int s_map_direct(struct sgt_simiommu *s, struct sim_map *m, struct sgt_sg
 static int s_bounce_slot(struct sgt_simiommu *s, struct sim_map *m, uint32_t i)
 {
 	unsigned int shift = sim_shift(s);
-	struct sim_seg *g = &m->segs[i];
+	struct sgt_iommu_seg *g = &m->segs[i];
 	uint64_t need = g->len > s->dev.params.alignment ? g->len : s->dev.params.alignment;
 	uint64_t granules = (need + (UINT64_C(1) << shift) - 1) >> shift, span = 1;
 	int err;
@@ -398,8 +345,9 @@ static struct sim_map *s_new_map(struct sgt_simiommu *s, const struct sgt_sg_tab
 	m->num_cpu_ents = sgt->num_cpu_ents;
 	for (i = 0, e = sgt_sg_first(sgt, &pos); e && i < m->num_cpu_ents;
 	     i++, e = sgt_sg_next(&pos))
-		m->segs[i] =
-			(struct sim_seg){ .cpu_pfn = e->pfn, .cpu_off = e->offset, .len = e->len };
+		m->segs[i] = (struct sgt_iommu_seg){ .cpu_pfn = e->pfn,
+						     .cpu_off = e->offset,
+						     .len = e->len };
 	return m;
 }
 
