@@ -6,7 +6,7 @@ include(CMakePackageConfigHelpers)
 
 set(sgt_install_targets sgt_static sgt_shared)
 install(DIRECTORY core/include/sgt DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
-foreach(backend iova simiommu)
+foreach(backend iova simiommu vfio)
   if(TARGET sgt_${backend})
     list(APPEND sgt_install_targets sgt_${backend})
     install(DIRECTORY backends/${backend}/include/sgt DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
