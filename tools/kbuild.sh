@@ -13,7 +13,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 
-tools/deps.sh linux-headers-amd64 make
+# perl: W=1 runs the kernel-doc check (scripts/kernel-doc needs Pod::Usage, not in perl-base;
+# found on a bare bookworm chroot).
+tools/deps.sh linux-headers-amd64 make gcc perl
 if [ $# -gt 0 ]; then
 	kdir=$1
 else

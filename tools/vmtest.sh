@@ -17,7 +17,7 @@ root=$PWD
 out=$root/build/vm
 timeout_s=${SGT_VM_TIMEOUT:-90}
 
-tools/deps.sh qemu-system-x86 busybox-static cpio linux-headers-amd64 make gcc
+tools/deps.sh qemu-system-x86 busybox-static cpio linux-headers-amd64 make gcc perl
 kver=$(dpkg-query -W -f='${Depends}' linux-headers-amd64 | sed -n 's/.*linux-headers-\([^ ,]*\).*/\1/p')
 modes=("$@")
 [ ${#modes[@]} -gt 0 ] || modes=(iommu direct swiotlb negative)
