@@ -8,6 +8,7 @@
 #   direct    no IOMMU (dma-direct), 256 MiB of RAM   sgt_edu_embedded.ko (the core compiled in)
 #   swiotlb   swiotlb=force: every mapping bounced    sgt.ko + sgt_edu_linked.ko
 #   negative  swiotlb=force, the sync for the CPU left out: MUST fail, with stale data
+#   vfio      emulated Intel IOMMU, edu bound to vfio-pci, tests/vfio/sgt_vfio_vmtest (user space)
 #
 # usage: tools/vmtest.sh [mode ...]        (default: all four, then the fidelity comparison)
 # Everything lands in build/vm/: <mode>.log (console), <mode>.cmd (the command to boot it by hand).
@@ -20,20 +21,27 @@ timeout_s=${SGT_VM_TIMEOUT:-90}
 tools/deps.sh qemu-system-x86 busybox-static cpio linux-headers-amd64 make gcc perl
 kver=$(dpkg-query -W -f='${Depends}' linux-headers-amd64 | sed -n 's/.*linux-headers-\([^ ,]*\).*/\1/p')
 modes=("$@")
-[ ${#modes[@]} -gt 0 ] || modes=(iommu direct swiotlb negative)
+[ ${#modes[@]} -gt 0 ] || modes=(iommu direct swiotlb negative vfio)
 start=$SECONDS
 mkdir -p "$out"
 
-# The kernel image of the headers' version, from Debian's package, without installing it.
+# The kernel image of the headers' version and its VFIO modules, from Debian's package, without
+# installing it.
+vfio_modules="virt/lib/irqbypass.ko drivers/vfio/vfio.ko drivers/vfio/vfio_iommu_type1.ko
+	drivers/vfio/vfio_virqfd.ko drivers/vfio/pci/vfio-pci-core.ko drivers/vfio/pci/vfio-pci.ko"
 kernel_image() {
-	local img=$out/vmlinuz-$kver deb
-	[ -s "$img" ] && return 0
-	rm -rf "$out/deb" && mkdir -p "$out/deb"
+	local img=$out/vmlinuz-$kver deb m
+	[ -s "$img" ] && [ -d "$out/modules-$kver" ] && return 0
+	rm -rf "$out/deb" "$out/modules-$kver" && mkdir -p "$out/deb" "$out/modules-$kver"
 	(cd "$out/deb" && { apt-get download "linux-image-$kver-unsigned" >/dev/null 2>&1 ||
 		apt-get download "linux-image-$kver" >/dev/null; }) ||
 		{ echo "sgt: cannot download linux-image-$kver (apt-get download)" >&2; exit 1; }
 	deb=$(ls "$out"/deb/linux-image-*.deb | head -1)
-	dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$out/deb" "./boot/vmlinuz-$kver"
+	dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$out/deb" "./boot/vmlinuz-$kver" \
+		$(for m in $vfio_modules; do echo "./lib/modules/$kver/kernel/$m"; done)
+	for m in $vfio_modules; do
+		mv "$out/deb/lib/modules/$kver/kernel/$m" "$out/modules-$kver/"
+	done
 	mv "$out/deb/boot/vmlinuz-$kver" "$img"
 	rm -rf "$out/deb"
 }
@@ -42,11 +50,15 @@ initramfs() {
 	local d=$out/initramfs
 	rm -rf "$d" && mkdir -p "$d"/{bin,dev,proc,sys}
 	cp /bin/busybox "$d/bin/"
-	for a in sh mount dmesg grep sed insmod rmmod cat printf dd poweroff tail sleep; do
+	for a in sh mount dmesg grep sed insmod rmmod cat printf dd poweroff tail sleep echo ls; do
 		ln -s busybox "$d/bin/$a"
 	done
 	cp build/kernel/sgt/sgt.ko build/kernel/linked/sgt_edu_linked.ko \
-	   build/kernel/embedded/sgt_edu_embedded.ko "$d/"
+	   build/kernel/embedded/sgt_edu_embedded.ko build/default/tests/sgt_vfio_vmtest "$d/"
+	mkdir -p "$d/vfio"
+	for m in $vfio_modules; do
+		cp "$out/modules-$kver/$(basename "$m")" "$d/vfio/"
+	done
 	cp tests/kernel/vm-init.sh "$d/init"
 	chmod +x "$d/init"
 	(cd "$d" && find . | cpio -o -H newc 2>/dev/null | gzip -1) >"$out/initramfs.cpio.gz"
@@ -58,7 +70,7 @@ vm_cmd() {
 	local append="console=ttyS0 panic=-1 quiet loglevel=4"
 	append+=" log_buf_len=1M sgtvm.mode=$mode"
 	case $mode in
-	iommu)
+	iommu | vfio)
 		mem=512M
 		dev="-device intel-iommu,intremap=on,caching-mode=on"
 		append+=" intel_iommu=on sgtvm.flavour=linked" ;;
@@ -109,6 +121,10 @@ judge() {
 
 kernel_image
 tools/kbuild.sh >"$out/kbuild.log" 2>&1 || { cat "$out/kbuild.log"; exit 1; }
+# The host's programs: the VFIO test (static, for the initramfs) and the fidelity comparison.
+{ [ -f build/default/CMakeCache.txt ] || cmake --preset default >/dev/null; } &&
+	cmake --build build/default --target sgt_vfio_vmtest sgt_fidelity_compare >/dev/null ||
+	{ echo "sgt: cannot build the host's test programs" >&2; exit 1; }
 initramfs
 prep=$((SECONDS - start))
 for m in "${modes[@]}"; do
@@ -127,11 +143,7 @@ for m in iommu direct swiotlb; do
 	[[ " ${modes[*]} " == *" $m "* ]] && grep -q 'SGT-FID' "$out/$m.log" && fid+=("$m=$out/$m.log")
 done
 if [ ${#fid[@]} -gt 0 ]; then
-	cmp=$root/build/default/tests/sgt_fidelity_compare
-	{ [ -f build/default/CMakeCache.txt ] || cmake --preset default >/dev/null; } &&
-		cmake --build build/default --target sgt_fidelity_compare >/dev/null ||
-		{ echo "sgt: cannot build sgt_fidelity_compare" >&2; exit 1; }
-	"$cmp" "${fid[@]}" || status=1
+	"$root/build/default/tests/sgt_fidelity_compare" "${fid[@]}" || status=1
 fi
 echo "sgt: kernel system tests $([ $status = 0 ] && echo passed || echo FAILED) in" \
 	"$((SECONDS - start)) s (building and preparing: $prep s)"

@@ -299,10 +299,14 @@ static int s_map_registered(struct sgt_device *dev, struct sgt_sg_table *sgt, ui
 		}
 		a = r->iova + (va - r->addr);
 		last = a + e->len - 1;
-		if (last > mask)
+		if (last > mask) {
+			vfio_msg(c,
+				 "entry %u is registered at IOVA 0x%llx, beyond the device's DMA "
+				 "mask 0x%llx: register it with that mask",
+				 i, (unsigned long long)a, (unsigned long long)mask);
 			err = -SGT_ERANGE;
-		else if (e->len > sgt_device_max_segment(p) || (a & ~b) != (last & ~b) ||
-			 (p->alignment && (a & (p->alignment - 1))))
+		} else if (e->len > sgt_device_max_segment(p) || (a & ~b) != (last & ~b) ||
+			   (p->alignment && (a & (p->alignment - 1))))
 			err = -SGT_EINVAL;
 		e->dma_addr = a;
 		e->dma_len = e->len;
@@ -384,7 +388,8 @@ const struct sgt_dma_ops vfio_ops[2] = {
 
 /* ---- registration ---- */
 
-int sgt_vfio_register(struct sgt_vfio_container *c, void *addr, size_t len, uint64_t *out_iova)
+int sgt_vfio_register(struct sgt_vfio_container *c, void *addr, size_t len, uint64_t dma_mask,
+		      uint64_t *out_iova)
 {
 	uint64_t ps, va = (uintptr_t)addr;
 	struct vfio_region *r;
@@ -407,9 +412,10 @@ int sgt_vfio_register(struct sgt_vfio_container *c, void *addr, size_t len, uint
 			err = -SGT_EINVAL;
 			goto fail;
 		}
-	err = sgt_iova_alloc(c->iova, len, UINT64_MAX, &r->iova);
+	err = sgt_iova_alloc(c->iova, len, dma_mask, &r->iova);
 	if (err) {
-		vfio_msg(c, "no IOVA range fits 0x%zx bytes", len);
+		vfio_msg(c, "no free IOVA range of 0x%zx bytes under 0x%llx", len,
+			 (unsigned long long)dma_mask);
 		goto fail;
 	}
 	struct vfio_iommu_type1_dma_map dm = { .argsz = sizeof(dm),

@@ -253,6 +253,9 @@ int sgt_vfio_container_close(struct sgt_vfio_container *c)
 
 /* ---- the IOMMU's capabilities ---- */
 
+/* The lowest IOVA handed out: the first page stays unused. */
+#define S_IOVA_MIN 0x1000u
+
 static const struct vfio_info_cap_header *s_cap(const void *info, uint32_t argsz, uint32_t off)
 {
 	const struct vfio_info_cap_header *h;
@@ -278,9 +281,16 @@ static int s_take_ranges(struct sgt_vfio_container *c,
 		return -SGT_ENOMEM;
 	for (i = 0; i < n; i++)
 		w[i] = (struct sgt_dma_window){ r->iova_ranges[i].start, r->iova_ranges[i].end };
+	/* Never IOVA 0: to many devices and drivers it means "no address" (iommu-dma skips it). */
+	if (w[0].start == 0 && w[0].last >= S_IOVA_MIN) {
+		w[0].start = S_IOVA_MIN;
+	} else if (w[0].start == 0) {
+		memmove(w, w + 1, (n - 1) * sizeof(*w));
+		n--;
+	}
 	c->ranges = w;
 	c->num_ranges = n;
-	return 0;
+	return n ? 0 : -SGT_EIO;
 }
 
 static int s_parse_info(struct sgt_vfio_container *c, const struct vfio_iommu_type1_info *info)

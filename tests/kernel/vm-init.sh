@@ -17,19 +17,33 @@ flavour=$(arg flavour)
 echo "SGT-VM mode=$mode flavour=$flavour"
 
 ok=1
-if [ "$flavour" = linked ]; then
-	insmod /sgt.ko || ok=0
-fi
-insmod /sgt_edu_$flavour.ko mode=$mode || ok=0
-rmmod sgt_edu_$flavour || ok=0
-if [ "$flavour" = linked ]; then
-	rmmod sgt || ok=0
+if [ "$mode" = vfio ]; then
+	# VFIO's modules from Debian's package, edu bound to vfio-pci, the test in user space.
+	for m in irqbypass vfio vfio_iommu_type1 vfio_virqfd vfio-pci-core vfio-pci; do
+		insmod /vfio/$m.ko || ok=0
+	done
+	echo 1234 11e8 >/sys/bus/pci/drivers/vfio-pci/new_id || ok=0
+	echo 2 >/proc/sys/vm/nr_hugepages
+	/sgt_vfio_vmtest >/vfio.out 2>&1 || ok=0
+	cat /vfio.out
+	grep -q 'SGT-RESULT pass=[0-9]* fail=0 ' /vfio.out || ok=0
+else
+	if [ "$flavour" = linked ]; then
+		insmod /sgt.ko || ok=0
+	fi
+	insmod /sgt_edu_$flavour.ko mode=$mode || ok=0
+	rmmod sgt_edu_$flavour || ok=0
+	if [ "$flavour" = linked ]; then
+		rmmod sgt || ok=0
+	fi
 fi
 
 dmesg >/kmsg
-grep -o 'SGT-.*' /kmsg
-grep -q 'SGT-RESULT pass=[0-9]* fail=0 ' /kmsg || ok=0
-grep -q 'SGT-UNLOAD ok' /kmsg || ok=0
+if [ "$mode" != vfio ]; then
+	grep -o 'SGT-.*' /kmsg
+	grep -q 'SGT-RESULT pass=[0-9]* fail=0 ' /kmsg || ok=0
+	grep -q 'SGT-UNLOAD ok' /kmsg || ok=0
+fi
 if grep -E 'WARNING:|BUG:|Oops|general protection|Call Trace|sgt: debug check failed' /kmsg; then
 	echo "SGT-VM the kernel log has a warning or an oops"
 	ok=0

@@ -8,6 +8,9 @@
  * manages with its IOVA allocator inside the ranges that the kernel reports. Tables are over the
  * process's own memory (an identity memory domain: frame = virtual address >> 12).
  *
+ * IOVA 0 is never handed out (as in Linux's iommu-dma): to many devices and drivers 0 means "no
+ * address".
+ *
  * Two ways to map, each an sgt device of the same VFIO device:
  * - SGT_VFIO_PER_TABLE: each map allocates an IOVA range, laid out as Linux's iommu-dma lays out
  *   a table (sgt/iommu_layout.h), and maps it with VFIO_IOMMU_MAP_DMA (the kernel pins the
@@ -209,6 +212,8 @@ SGT_API SGT_MUST_CHECK int sgt_vfio_enable_bus_master(struct sgt_vfio_device *d)
  * @c:        the container
  * @addr:     the buffer, page-aligned
  * @len:      its length, a page multiple
+ * @dma_mask: the highest IOVA the devices that will use it can reach (their DMA mask);
+ *            UINT64_MAX for any
  * @out_iova: receives the IOVA it is mapped at (may be NULL)
  *
  * The buffer is mapped readable and writable for every device of the container.
@@ -217,7 +222,7 @@ SGT_API SGT_MUST_CHECK int sgt_vfio_enable_bus_master(struct sgt_vfio_device *d)
  * when no IOVA range fits; the mapping errors of the kernel, as for a map (with a message).
  */
 SGT_API SGT_MUST_CHECK int sgt_vfio_register(struct sgt_vfio_container *c, void *addr, size_t len,
-					     uint64_t *out_iova);
+					     uint64_t dma_mask, uint64_t *out_iova);
 
 /**
  * sgt_vfio_unregister() - unmap and unpin a registered buffer
