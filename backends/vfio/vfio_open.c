@@ -395,7 +395,7 @@ static uint32_t s_dma_avail(struct sgt_vfio_container *c)
 	return avail;
 }
 
-int sgt_vfio_info(struct sgt_vfio_container *c, struct sgt_vfio_info *out)
+int sgt_vfio_get_info(struct sgt_vfio_container *c, struct sgt_vfio_info *out)
 {
 	if (!c || !out)
 		return -SGT_EINVAL;

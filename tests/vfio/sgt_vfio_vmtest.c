@@ -240,7 +240,7 @@ static void test_caps(struct edu *e)
 	struct sgt_dma_window w;
 	unsigned before = s_fail;
 	bool msi_out = true;
-	int err = sgt_vfio_info(e->c, &info);
+	int err = sgt_vfio_get_info(e->c, &info);
 
 	check(!err && info.num_ranges >= 1, "caps", "ranges: %d %u", err, info.num_ranges);
 	check(info.page_sizes & PS, "caps", "page sizes 0x%llx",
@@ -454,7 +454,7 @@ static void test_memlock(struct edu *e, uint8_t *mem)
 	struct sgt_mapping m;
 	int err = table_of(&t, mem, runs, 4, SGT_MAX_SEGMENT_UNLIMITED);
 
-	if (err || sgt_vfio_info(e->c, &before_info)) {
+	if (err || sgt_vfio_get_info(e->c, &before_info)) {
 		check(false, "memlock", "setup %d", err);
 		return;
 	}
@@ -465,7 +465,7 @@ static void test_memlock(struct edu *e, uint8_t *mem)
 	check(err == -SGT_ENOMEM && strstr(sgt_vfio_last_error(e->c), "ulimit -l"), "memlock",
 	      "over the limit: %d '%s'", err, sgt_vfio_last_error(e->c));
 	printf("SGT-INFO memlock message: %s\n", sgt_vfio_last_error(e->c));
-	check(!sgt_vfio_info(e->c, &after) && after.dma_avail == before_info.dma_avail, "memlock",
+	check(!sgt_vfio_get_info(e->c, &after) && after.dma_avail == before_info.dma_avail, "memlock",
 	      "mappings left: DMA_AVAIL %u, was %u", after.dma_avail, before_info.dma_avail);
 	check(locked_bytes() == locked, "memlock", "pages left pinned: %llu bytes, were %llu",
 	      (unsigned long long)locked_bytes(), (unsigned long long)locked);
@@ -518,7 +518,7 @@ static void test_budget(struct edu *e, const char *addr, uint8_t *mem)
 	check(err == -SGT_ENOSPC && strstr(sgt_vfio_last_error(e->c), "dma_entry_limit"), "budget",
 	      "six runs under a budget of four: %d '%s'", err, sgt_vfio_last_error(e->c));
 	printf("SGT-INFO budget message: %s\n", sgt_vfio_last_error(e->c));
-	check(!sgt_vfio_info(e->c, &info) && info.dma_avail == 4, "budget",
+	check(!sgt_vfio_get_info(e->c, &info) && info.dma_avail == 4, "budget",
 	      "DMA_AVAIL %u after the failure, 4 expected", info.dma_avail);
 	if (!err)
 		sgt_mapping_cleanup(&m);

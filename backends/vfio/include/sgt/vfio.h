@@ -136,11 +136,11 @@ struct sgt_vfio_info {
 };
 
 /**
- * sgt_vfio_info() - the container's IOMMU capabilities
+ * sgt_vfio_get_info() - the container's IOMMU capabilities
  * @c: the container; @out: receives them
  * Return: 0; -SGT_EINVAL for NULL arguments. Reads the kernel again for @dma_avail.
  */
-SGT_API SGT_MUST_CHECK int sgt_vfio_info(struct sgt_vfio_container *c, struct sgt_vfio_info *out);
+SGT_API SGT_MUST_CHECK int sgt_vfio_get_info(struct sgt_vfio_container *c, struct sgt_vfio_info *out);
 
 /**
  * sgt_vfio_range() - usable IOVA range @index, inclusive
