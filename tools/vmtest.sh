@@ -54,7 +54,8 @@ initramfs() {
 		ln -s busybox "$d/bin/$a"
 	done
 	cp build/kernel/sgt/sgt.ko build/kernel/linked/sgt_edu_linked.ko \
-	   build/kernel/embedded/sgt_edu_embedded.ko build/default/tests/sgt_vfio_vmtest "$d/"
+	   build/kernel/embedded/sgt_edu_embedded.ko build/default/tests/sgt_vfio_vmtest \
+	   build/default/bench/sgt_bench_vfio "$d/"
 	mkdir -p "$d/vfio"
 	for m in $vfio_modules; do
 		cp "$out/modules-$kver/$(basename "$m")" "$d/vfio/"
@@ -110,6 +111,7 @@ judge() {
 	if [ -z "$why" ]; then
 		printf '  %-9s ok (%s s) %s\n' "$mode" "$secs" \
 			"$(grep -o 'SGT-RESULT.*' "$out/$mode.log" | head -1)"
+		grep -o 'SGT-BENCH.*' "$out/$mode.log" | sed 's/^/            /'
 		return 0
 	fi
 	printf '  %-9s FAILED (%s s): %s\n' "$mode" "$secs" "$why"
@@ -123,7 +125,7 @@ kernel_image
 tools/kbuild.sh >"$out/kbuild.log" 2>&1 || { cat "$out/kbuild.log"; exit 1; }
 # The host's programs: the VFIO test (static, for the initramfs) and the fidelity comparison.
 { [ -f build/default/CMakeCache.txt ] || cmake --preset default >/dev/null; } &&
-	cmake --build build/default --target sgt_vfio_vmtest sgt_fidelity_compare >/dev/null ||
+	cmake --build build/default --target sgt_vfio_vmtest sgt_bench_vfio sgt_fidelity_compare >/dev/null ||
 	{ echo "sgt: cannot build the host's test programs" >&2; exit 1; }
 initramfs
 prep=$((SECONDS - start))

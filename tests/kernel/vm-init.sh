@@ -27,6 +27,11 @@ if [ "$mode" = vfio ]; then
 	/sgt_vfio_vmtest >/vfio.out 2>&1 || ok=0
 	cat /vfio.out
 	grep -q 'SGT-RESULT pass=[0-9]* fail=0 ' /vfio.out || ok=0
+	# the timings (bench/bench_vfio.c), once the test has passed
+	for d in /sys/bus/pci/devices/*; do
+		[ "$(cat $d/device)" = 0x11e8 ] && addr=${d##*/}
+	done
+	[ $ok = 1 ] && { /sgt_bench_vfio "$addr" || ok=0; }
 else
 	if [ "$flavour" = linked ]; then
 		insmod /sgt.ko || ok=0

@@ -97,9 +97,15 @@ struct FakeVfio {
 		};
 		sys.ctx = this;
 	}
-	static FakeVfio *self(void *ctx) { return static_cast<FakeVfio *>(ctx); }
+	static FakeVfio *self(void *ctx)
+	{
+		return static_cast<FakeVfio *>(ctx);
+	}
 
-	bool fail() { return fail_at && ++calls == fail_at; }
+	bool fail()
+	{
+		return fail_at && ++calls == fail_at;
+	}
 
 	int open(const std::string &path)
 	{
@@ -174,7 +180,8 @@ struct FakeVfio {
 
 	int map(vfio_iommu_type1_dma_map *m)
 	{
-		if (!m->size || (m->iova | m->size | m->vaddr) & (kPs - 1) || !in_ranges(m->iova, m->size))
+		if (!m->size || (m->iova | m->size | m->vaddr) & (kPs - 1) ||
+		    !in_ranges(m->iova, m->size))
 			return -EINVAL;
 		if (!(m->flags & (VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE)))
 			return -EINVAL;
@@ -477,7 +484,8 @@ TEST_F(Vfio, AMapThatFailsHalfWayLeavesNothingAndSaysWhy)
 		EXPECT_EQ(mc.err, sgt_table_map(&t, sgt_vfio_dev(d, SGT_VFIO_PER_TABLE),
 						SGT_DMA_TO_DEVICE, 0, &m, SGT_MAY_SLEEP));
 		fake.fail_at = 0;
-		EXPECT_NE(nullptr, strstr(sgt_vfio_last_error(c), mc.msg)) << sgt_vfio_last_error(c);
+		EXPECT_NE(nullptr, strstr(sgt_vfio_last_error(c), mc.msg))
+			<< sgt_vfio_last_error(c);
 		EXPECT_TRUE(fake.maps.empty()) << "the two runs mapped before were unmapped";
 		EXPECT_EQ(0, sgt_cpu_check(&t.cpu));
 		ASSERT_EQ(0, sgt_table_map(&t, sgt_vfio_dev(d, SGT_VFIO_PER_TABLE),
@@ -596,7 +604,8 @@ TEST_F(Vfio, EveryAllocationFailingLeaksNothing)
 			err = sgt_vfio_device_open(c, "0000:00:03.0", nullptr, &d);
 		bool registered = false;
 		if (!err)
-			registered = !(err = sgt_vfio_register(c, buf, 16 * kPs, UINT64_MAX, nullptr));
+			registered =
+				!(err = sgt_vfio_register(c, buf, 16 * kPs, UINT64_MAX, nullptr));
 		sgt_table t;
 		if (!err && !(err = scattered(&t, 4, 20))) {
 			sgt_mapping m;

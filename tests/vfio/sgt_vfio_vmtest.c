@@ -4,7 +4,8 @@
  * QEMU's edu device bound to vfio-pci). It is also the example of docs/vfio.md: a small
  * user-space driver that hands sgt tables to a device through VFIO.
  *
- * Prints SGT-TEST ok|FAIL <test> <detail>, SGT-BENCH lines, and SGT-RESULT pass=<n> fail=<n>.
+ * Prints SGT-TEST ok|FAIL <test> <detail> and SGT-RESULT pass=<n> fail=<n>. The timings are
+ * bench/bench_vfio.c's.
  * usage: sgt_vfio_vmtest [PCI address]     (default: the first 1234:11e8 device)
  */
 #define _GNU_SOURCE
@@ -465,8 +466,9 @@ static void test_memlock(struct edu *e, uint8_t *mem)
 	check(err == -SGT_ENOMEM && strstr(sgt_vfio_last_error(e->c), "ulimit -l"), "memlock",
 	      "over the limit: %d '%s'", err, sgt_vfio_last_error(e->c));
 	printf("SGT-INFO memlock message: %s\n", sgt_vfio_last_error(e->c));
-	check(!sgt_vfio_get_info(e->c, &after) && after.dma_avail == before_info.dma_avail, "memlock",
-	      "mappings left: DMA_AVAIL %u, was %u", after.dma_avail, before_info.dma_avail);
+	check(!sgt_vfio_get_info(e->c, &after) && after.dma_avail == before_info.dma_avail,
+	      "memlock", "mappings left: DMA_AVAIL %u, was %u", after.dma_avail,
+	      before_info.dma_avail);
 	check(locked_bytes() == locked, "memlock", "pages left pinned: %llu bytes, were %llu",
 	      (unsigned long long)locked_bytes(), (unsigned long long)locked);
 	check(!sgt_cpu_check(&t.cpu), "memlock", "the table is not usable");
@@ -530,68 +532,9 @@ static void test_budget(struct edu *e, const char *addr, uint8_t *mem)
 	ok_line("budget", before, "");
 }
 
-/* ---- the benchmark: map+unmap of one table ---- */
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static void bench(struct edu *e, uint8_t *mem)
-{
-	static const unsigned sizes[] = { 1, 16, 256 };
-	enum { ROUNDS = 31 };
-
-	for (unsigned si = 0; si < 3; si++)
-		for (int mode = 0; mode < 2; mode++) {
-			uint64_t ns[ROUNDS];
-			struct sgt_table t;
-			int err = sgt_table_init(&t, NULL);
-
-			/* scattered pages: no two entries merge, in the process or in IOVA space */
-			for (unsigned k = 0; k < sizes[si] && !err; k++) {
-				uint64_t pfn = ((uintptr_t)mem >> 12) + 2 * k;
-				struct sgt_pages pg;
-
-				sgt_pages_from_array(&pg, &pfn, 1);
-				err = sgt_table_append_pages(&t, &pg, 0, PS, PS, SGT_MAY_SLEEP);
-			}
-			for (unsigned r = 0; r < ROUNDS && !err; r++) {
-				struct sgt_mapping m;
-				uint64_t t0 = now_ns();
-
-				err = sgt_table_map(&t,
-						    sgt_vfio_dev(e->d, (enum sgt_vfio_mode)mode),
-						    SGT_DMA_TO_DEVICE, 0, &m, SGT_MAY_SLEEP);
-				if (!err)
-					err = sgt_mapping_unmap(&m, &t);
-				ns[r] = now_ns() - t0;
-			}
-			check(!err, "bench", "%u entries mode %d: %d %s", sizes[si], mode, err,
-			      sgt_vfio_last_error(e->c));
-			sgt_table_cleanup(&t);
-			if (err)
-				continue;
-			qsort(ns, ROUNDS, sizeof(ns[0]), cmp_u64);
-			printf("SGT-BENCH map+unmap entries=%u mode=%s median_ns=%llu\n", sizes[si],
-			       mode ? "registered" : "per-table",
-			       (unsigned long long)ns[ROUNDS / 2]);
-		}
-}
-
 int main(int argc, char **argv)
 {
-	size_t mem_len = 1024 * PS, huge_len = 2u << 20;
+	size_t mem_len = 256 * PS, huge_len = 2u << 20;
 	struct rlimit high = { RLIM_INFINITY, RLIM_INFINITY };
 	struct edu e = { 0 };
 	const char *addr = argc > 1 ? argv[1] : find_edu();
@@ -643,10 +586,6 @@ int main(int argc, char **argv)
 	check(!sgt_vfio_unregister(e.c, huge), "unregister", "");
 	check(!sgt_vfio_unregister(e.c, mem + 16 * PS), "unregister", "");
 	test_memlock(&e, mem);
-	check(!sgt_vfio_register(e.c, mem + 512 * PS, 512 * PS, EDU_MASK, NULL), "register", "%s",
-	      sgt_vfio_last_error(e.c));
-	bench(&e, mem + 512 * PS);
-	check(!sgt_vfio_unregister(e.c, mem + 512 * PS), "unregister", "");
 	check(!sgt_vfio_unregister(e.c, mem), "unregister", "");
 	test_budget(&e, addr, mem);
 	edu_close(&e);
