@@ -125,6 +125,20 @@ static void s_iova_put(struct sgt_vfio_container *c, uint64_t addr, uint64_t len
 
 /* ---- per table ---- */
 
+/*
+ * VFIO maps the process's addresses: a frame must be its page's address >> page shift, which
+ * the domain itself confirms (the platform's identity domain does; a test arena can).
+ */
+static bool s_is_process_memory(const struct sgt_memory *mem, uint64_t pfn)
+{
+	void *va = mem->map_page(mem->ctx, pfn);
+	bool ok = va && (uintptr_t)va == (uintptr_t)(pfn << mem->page_shift);
+
+	if (va && mem->unmap_page)
+		mem->unmap_page(mem->ctx, pfn, va);
+	return ok;
+}
+
 static int s_collect(struct sgt_vfio_container *c, const struct sgt_sg_table *sgt,
 		     struct sgt_iommu_seg *segs)
 {
@@ -132,15 +146,22 @@ static int s_collect(struct sgt_vfio_container *c, const struct sgt_sg_table *sg
 	struct sgt_pos pos;
 	uint32_t i;
 
-	/* Frames must be virtual addresses at the IOMMU's page size: an identity domain. */
-	if (sgt->mem->map_page != sgt_platform_memory()->map_page ||
-	    sgt->mem->page_shift != c->page_shift)
+	if (sgt->mem->page_shift != c->page_shift)
 		return -SGT_EINVAL;
 	for (i = 0, e = sgt_sg_first(sgt, &pos); e && i < sgt->num_cpu_ents;
-	     i++, e = sgt_sg_next(&pos))
+	     i++, e = sgt_sg_next(&pos)) {
+		if (!s_is_process_memory(sgt->mem, e->pfn)) {
+			vfio_msg(
+				c,
+				"entry %u: frame 0x%llx is not process memory (its domain does not "
+				"map frames to their addresses)",
+				i, (unsigned long long)e->pfn);
+			return -SGT_EINVAL;
+		}
 		segs[i] = (struct sgt_iommu_seg){ .cpu_pfn = e->pfn,
 						  .cpu_off = e->offset,
 						  .len = e->len };
+	}
 	return 0;
 }
 
@@ -280,8 +301,6 @@ static int s_map_registered(struct sgt_device *dev, struct sgt_sg_table *sgt, ui
 	uint32_t i;
 	int err = 0;
 
-	if (sgt->mem->map_page != sgt_platform_memory()->map_page)
-		return -SGT_EINVAL;
 	pthread_mutex_lock(&c->lock);
 	for (i = 0, e = (struct sgt_entry *)(uintptr_t)sgt_sg_first(sgt, &pos);
 	     e && i < sgt->num_cpu_ents && !err;
@@ -289,6 +308,12 @@ static int s_map_registered(struct sgt_device *dev, struct sgt_sg_table *sgt, ui
 		uint64_t va = (e->pfn << sgt->mem->page_shift) + e->offset, a, last;
 		const struct vfio_region *r = s_region_of(c, va, e->len);
 
+		if (!s_is_process_memory(sgt->mem, e->pfn)) {
+			vfio_msg(c, "entry %u: frame 0x%llx is not process memory", i,
+				 (unsigned long long)e->pfn);
+			err = -SGT_EINVAL;
+			break;
+		}
 		if (!r) {
 			vfio_msg(c,
 				 "entry %u (0x%llx+0x%x) is not in a registered buffer: register "

@@ -156,7 +156,8 @@ void sgt_op_describe(const struct sgt_op *op, char *buf, size_t len)
 /* ---- helpers ---- */
 
 /* @cont: for SGT_LAYOUT_CONTINUE, the table the pages continue (NULL: contiguous). */
-static void s_pfns(const struct sgt_op *op, const struct m_table *cont, uint64_t *out)
+static void s_pfns(const struct sgt_harness *h, const struct sgt_op *op, const struct m_table *cont,
+		   uint64_t *out)
 {
 	uint32_t x = op->seed | 1u, i;
 	uint64_t next = 0;
@@ -165,28 +166,28 @@ static void s_pfns(const struct sgt_op *op, const struct m_table *cont, uint64_t
 		const struct m_ent *e = &cont->e[cont->n - 1];
 
 		next = e->pfn + (e->off + (uint64_t)e->len + H_PS - 1) / H_PS;
-		if (next + op->num_pages > H_BASE + H_RAW_FIRST)
+		if (next + op->num_pages > h->base + H_RAW_FIRST)
 			next = 0; /* would reach the raw table's frames */
 	}
 	for (i = 0; i < op->num_pages; i++) {
 		switch (op->layout) {
 		case SGT_LAYOUT_CONTINUE:
-			out[i] = next ? next + i : H_BASE + op->first_page + i;
+			out[i] = next ? next + i : h->base + op->first_page + i;
 			break;
 		case SGT_LAYOUT_CONTIGUOUS:
-			out[i] = H_BASE + op->first_page + i;
+			out[i] = h->base + op->first_page + i;
 			break;
 		case SGT_LAYOUT_REVERSED:
-			out[i] = H_BASE + op->first_page + (op->num_pages - 1 - i);
+			out[i] = h->base + op->first_page + (op->num_pages - 1 - i);
 			break;
 		case SGT_LAYOUT_SCATTERED:
-			out[i] = H_BASE + op->first_page + 2 * i;
+			out[i] = h->base + op->first_page + 2 * i;
 			break;
 		default:
 			x ^= x << 13;
 			x ^= x >> 17;
 			x ^= x << 5;
-			out[i] = H_BASE + x % H_RAW_FIRST;
+			out[i] = h->base + x % H_RAW_FIRST;
 			break;
 		}
 	}
@@ -232,7 +233,7 @@ static int s_build(struct sgt_harness *h, const struct sgt_op *op, bool append)
 
 	if (append ? (s->kind != H_OWNED || s->users || s->owns_pages) : s->kind != H_EMPTY)
 		return SKIP;
-	s_pfns(op, append ? &s->mt : NULL, pfns);
+	s_pfns(h, op, append ? &s->mt : NULL, pfns);
 	sgt_pages_from_array(&pages, pfns, op->num_pages);
 	if (append && !m_copy(&nt, &s->mt))
 		return h_fail(h, "out of memory in the model");
@@ -295,7 +296,7 @@ static int s_alloc_order(struct sgt_harness *h, const struct sgt_op *op)
 		uint64_t want_len = k + 1 < blocks ? block : op->size - k * block;
 
 		if (it.ent->offset || it.ent->len != want_len ||
-		    (it.ent->pfn - H_BASE) % (block / H_PS))
+		    (it.ent->pfn - h->base) % (block / H_PS))
 			return h_fail(h,
 				      "alloc_order entry %llu: pfn %#llx len %u, model wants an "
 				      "aligned block of %llu bytes",
@@ -370,7 +371,7 @@ static int s_borrow(struct sgt_harness *h, const struct sgt_op *op, bool mapped)
 		return SKIP;
 	if (sgt_cpu_sg_table(h_cpu(s), &raw))
 		return h_fail(h, "no raw table behind slot %u", op->slot);
-	got = mapped ? sgt_borrowed_mapping_init(&v->bm, raw, sgt_simiommu_device(h->sim[s->dev]),
+	got = mapped ? sgt_borrowed_mapping_init(&v->bm, raw, h_device(h, s->dev),
 						 (enum sgt_dma_dir)s->dir)
 		     : sgt_borrowed_init(&v->b, raw);
 	if (got)
@@ -485,8 +486,8 @@ static int s_map(struct sgt_harness *h, const struct sgt_op *op)
 	if (s->kind != H_OWNED || s->users)
 		return SKIP;
 	want = s_predict_map(h, op->dev, &s->mt);
-	got = sgt_table_map(s->t, sgt_simiommu_device(h->sim[op->dev]), (enum sgt_dma_dir)op->dir,
-			    0, &s->m, SGT_MAY_SLEEP);
+	got = sgt_table_map(s->t, h_device(h, op->dev), (enum sgt_dma_dir)op->dir, 0, &s->m,
+			    SGT_MAY_SLEEP);
 	if (s_may_run_out(h, op->dev, want, got))
 		want = got;
 	if (got || want) {
@@ -766,8 +767,11 @@ static int s_dev_access(struct sgt_harness *h, const struct sgt_op *op, bool wri
 			for (i = 0; write && i < n; i++)
 				buf[i] = h_pattern(op->seed, from + i);
 			allowed = s_access_allowed(h, owner, addr, n, write);
-			got = write ? sgt_simiommu_dma_write(h->sim[owner->dev], addr, buf, n)
-				    : sgt_simiommu_dma_read(h->sim[owner->dev], addr, buf, n);
+			/* A real device's faults cannot be counted here: the access is not made. */
+			if (!allowed && h_plugged(h, owner->dev))
+				continue;
+			got = write ? h_dma_write(h, owner->dev, addr, buf, n)
+				    : h_dma_read(h, owner->dev, addr, buf, n);
 			if (!allowed) {
 				h->expect_faults[owner->dev]++;
 				err = s_expect(h, write ? "device write" : "device read", got,
@@ -874,7 +878,7 @@ static int s_stale_use(struct sgt_harness *h, const struct sgt_op *op)
 	struct h_slot *s = &h->s[op->slot];
 	struct sgt_table tmp;
 	struct sgt_mapping m;
-	uint64_t pfn = H_BASE;
+	uint64_t pfn = h->base;
 	struct sgt_pages pages;
 	int err;
 
@@ -884,8 +888,8 @@ static int s_stale_use(struct sgt_harness *h, const struct sgt_op *op)
 		err = s_stale_cpu(h, &s->t->cpu);
 		if (!err && (sgt_table_append_pages(s->t, &pages, 0, 1, H_PS, SGT_MAY_SLEEP) !=
 				     -SGT_ESTALE ||
-			     sgt_table_map(s->t, sgt_simiommu_device(h->sim[0]), SGT_DMA_TO_DEVICE,
-					   0, &m, SGT_MAY_SLEEP) != -SGT_ESTALE))
+			     sgt_table_map(s->t, h_device(h, 0), SGT_DMA_TO_DEVICE, 0, &m,
+					   SGT_MAY_SLEEP) != -SGT_ESTALE))
 			err = h_fail(h, "stale table: append or map did not return -ESTALE");
 		sgt_table_cleanup(s->t); /* a no-op on a stale handle */
 		return err;
@@ -911,7 +915,7 @@ static int s_stale_use(struct sgt_harness *h, const struct sgt_op *op)
 
 static struct sgt_device *s_dev(struct sgt_harness *h, int d)
 {
-	return sgt_simiommu_device(h->sim[d]);
+	return h_device(h, d);
 }
 
 static int s_raw_map(struct sgt_harness *h, const struct sgt_op *op)
@@ -1024,8 +1028,8 @@ static int s_fail_map(struct sgt_harness *h, const struct sgt_op *op)
 {
 	struct sgt_simiommu_inject inj = { .fail_map_at = 1 };
 
-	if (h->fail_map_pending[op->dev])
-		return SKIP;
+	if (h->fail_map_pending[op->dev] || h_plugged(h, op->dev))
+		return SKIP; /* a real device's maps cannot be made to fail */
 	sgt_simiommu_set_inject(h->sim[op->dev], &inj);
 	h->fail_map_pending[op->dev] = true;
 	return SGT_H_OK;

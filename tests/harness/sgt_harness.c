@@ -36,19 +36,19 @@ bool h_device_writes(uint8_t dir)
 	return dir == SGT_DMA_FROM_DEVICE || dir == SGT_DMA_BIDIRECTIONAL;
 }
 
-static uint64_t s_shadow_index(uint64_t addr)
+static uint64_t s_shadow_index(const struct sgt_harness *h, uint64_t addr)
 {
-	return addr - (H_BASE << H_SHIFT);
+	return addr - (h->base << H_SHIFT);
 }
 
 void h_shadow_write(struct sgt_harness *h, uint64_t addr, uint8_t v)
 {
-	h->shadow[s_shadow_index(addr)] = v;
+	h->shadow[s_shadow_index(h, addr)] = v;
 }
 
 uint8_t h_shadow_read(const struct sgt_harness *h, uint64_t addr)
 {
-	return h->shadow[s_shadow_index(addr)];
+	return h->shadow[s_shadow_index(h, addr)];
 }
 
 const struct sgt_cpu *h_cpu(struct h_slot *s)
@@ -84,14 +84,39 @@ struct sgt_simiommu *h_sim(struct sgt_harness *h, int dev)
 	return h->sim[dev];
 }
 
+bool h_plugged(const struct sgt_harness *h, int dev)
+{
+	return dev == 0 && h->plug;
+}
+
+struct sgt_device *h_device(struct sgt_harness *h, int dev)
+{
+	return h_plugged(h, dev) ? h->plug_dev : sgt_simiommu_device(h->sim[dev]);
+}
+
+int h_dma_read(struct sgt_harness *h, int dev, uint64_t addr, void *buf, size_t n)
+{
+	if (h_plugged(h, dev))
+		return h->plug->dma_read(h->plug->ctx, addr, buf, n);
+	return sgt_simiommu_dma_read(h->sim[dev], addr, buf, n);
+}
+
+int h_dma_write(struct sgt_harness *h, int dev, uint64_t addr, const void *buf, size_t n)
+{
+	if (h_plugged(h, dev))
+		return h->plug->dma_write(h->plug->ctx, addr, buf, n);
+	return sgt_simiommu_dma_write(h->sim[dev], addr, buf, n);
+}
+
 /* Device constraints drawn from the seed: always satisfiable by some table. */
 static void s_device_params(struct sgt_harness *h, uint32_t seed)
 {
-	static const uint32_t max_segs[] = { 1024, 2048, 8192, 0 };
-	static const uint64_t bounds[] = { 0, 0xfff, 0x7fff };
+	/* In pages, so that a 4 KiB harness draws the same shapes as a 512-byte one. */
+	static const uint32_t max_segs[] = { 2 * H_PS, 4 * H_PS, 16 * H_PS, 0 };
+	static const uint64_t bounds[] = { 0, 8 * H_PS - 1, 64 * H_PS - 1 };
 	int d;
 
-	h->small_iova = seed % 4 == 0;
+	h->small_iova = seed % 4 == 0 && !h->plug;
 	for (d = 0; d < SGT_H_DEVS; d++) {
 		uint32_t r = seed * 2654435761u + (uint32_t)d * 40503u;
 
@@ -108,6 +133,12 @@ static int s_new_devices(struct sgt_harness *h)
 	int d;
 
 	for (d = 0; d < SGT_H_DEVS; d++) {
+		if (h_plugged(h, d)) {
+			h->plug_dev = h->plug->open(h->plug->ctx, &h->dp[d]);
+			if (!h->plug_dev || sgt_dma_debug_enable(h->plug_dev, NULL))
+				return -1;
+			continue;
+		}
 		struct sgt_simiommu_params p = {
 			.mode = (enum sgt_simiommu_mode)d,
 			.mem = &h->mem.mem,
@@ -142,8 +173,8 @@ static int s_new_raw(struct sgt_harness *h)
 		return -1;
 	r->chunk->capacity = 4;
 	for (i = 0; i < 3; i++) {
-		r->chunk->ents[i] = (struct sgt_entry){ .pfn = H_BASE + frames[i], .len = H_PS };
-		if (!m_push(&r->mt, H_BASE + frames[i], 0, H_PS))
+		r->chunk->ents[i] = (struct sgt_entry){ .pfn = h->base + frames[i], .len = H_PS };
+		if (!m_push(&r->mt, h->base + frames[i], 0, H_PS))
 			return -1;
 	}
 	r->chunk->num_ents = 3;
@@ -159,12 +190,20 @@ static int s_new_raw(struct sgt_harness *h)
 
 struct sgt_harness *sgt_harness_new(uint32_t seed)
 {
+	return sgt_harness_new_with(seed, NULL);
+}
+
+struct sgt_harness *sgt_harness_new_with(uint32_t seed, const struct sgt_harness_device *plug)
+{
 	struct sgt_harness *h = calloc(1, sizeof(*h));
 
 	if (!h)
 		return NULL;
-	if (sgt_test_mem_init(&h->mem, H_SHIFT, H_BASE, H_PAGES))
+	h->plug = plug;
+	if (plug ? sgt_test_mem_init_identity(&h->mem, H_SHIFT, H_PAGES)
+		 : sgt_test_mem_init(&h->mem, H_SHIFT, H_FIXED_BASE, H_PAGES))
 		goto fail;
+	h->base = h->mem.base_pfn;
 	sgt_test_mem_fill(&h->mem, seed);
 	h->shadow = malloc(H_PAGES * H_PS);
 	if (!h->shadow)
@@ -202,6 +241,8 @@ void sgt_harness_free(struct sgt_harness *h)
 		s_free_slot_model(&h->s[i]);
 	for (i = 0; i < SGT_H_DEVS; i++)
 		sgt_simiommu_free(h->sim[i]);
+	if (h->plug_dev)
+		h->plug->close(h->plug->ctx, h->plug_dev);
 	m_free(&h->raw.mt);
 	free(h->raw.chunk);
 	free(h->raw.bounce);
@@ -273,7 +314,8 @@ static int s_check_dma(struct sgt_harness *h, int i, struct h_slot *s)
 				     it.index, it.dma_len, owner->seg_lens[it.index]);
 			break;
 		}
-		if (!h_device_reads(owner->dir)) {
+		/* A real device reads in the DEV_READ operations: each access is a DMA transfer. */
+		if (!h_device_reads(owner->dir) || h_plugged(h, owner->dev)) {
 			at += it.dma_len;
 			continue;
 		}
@@ -304,7 +346,7 @@ static int s_check_devices(struct sgt_harness *h)
 	int d;
 
 	for (d = 0; d < SGT_H_DEVS; d++) {
-		const struct sgt_device *dev = sgt_simiommu_device(h->sim[d]);
+		const struct sgt_device *dev = h_device(h, d);
 		uint64_t r = sgt_dma_debug_num_reports(dev);
 		const char *first = sgt_dma_debug_msg(dev, 0);
 
@@ -313,6 +355,8 @@ static int s_check_devices(struct sgt_harness *h)
 				      (unsigned long long)r,
 				      (unsigned long long)h->expect_reports[d],
 				      first ? first : "none");
+		if (h_plugged(h, d))
+			continue; /* a real device has no count of its own to compare */
 		/* Two bookkeepings that share no code: the core's records and the device's own. */
 		if (sgt_dma_debug_live(dev) != sgt_simiommu_live_mappings(h->sim[d]))
 			return h_fail(h,
@@ -357,7 +401,7 @@ int h_check_world(struct sgt_harness *h)
 		return h_fail(h,
 			      "memory differs from the model at frame %#llx byte %llu: %#x, "
 			      "model %#x",
-			      (unsigned long long)(H_BASE + k / H_PS),
+			      (unsigned long long)(h->base + k / H_PS),
 			      (unsigned long long)(k % H_PS), h->mem.arena[k], h->shadow[k]);
 	}
 	return s_check_devices(h);
@@ -407,12 +451,18 @@ int sgt_harness_finish(struct sgt_harness *h)
 			      (unsigned long long)h->mem.live_page_allocs,
 			      (long long)h->mem.mapped);
 	for (i = 0; i < SGT_H_DEVS; i++) {
-		if (sgt_simiommu_live_mappings(h->sim[i]))
+		if (h_plugged(h, i) ? sgt_dma_debug_live(h->plug_dev)
+				    : sgt_simiommu_live_mappings(h->sim[i]))
 			return h_fail(h, "device %d: mappings live at the end", i);
 	}
 	r = s_check_devices(h);
 	for (i = 0; i < SGT_H_DEVS && r == SGT_H_OK; i++) {
-		leaks = sgt_simiommu_free(h->sim[i]);
+		if (h_plugged(h, i)) {
+			leaks = h->plug->close(h->plug->ctx, h->plug_dev);
+			h->plug_dev = NULL;
+		} else {
+			leaks = sgt_simiommu_free(h->sim[i]);
+		}
 		h->sim[i] = NULL;
 		if (leaks)
 			r = h_fail(h, "device %d: %llu leaked mappings", i,

@@ -130,6 +130,34 @@ struct sgt_harness;
 /** sgt_harness_new() - a fresh world; @seed draws the device constraints. NULL on ENOMEM. */
 struct sgt_harness *sgt_harness_new(uint32_t seed);
 
+struct sgt_device;
+struct sgt_device_params;
+struct sgt_memory;
+
+/*
+ * struct sgt_harness_device - a real device in place of the simulated IOMMU (device 0), e.g.
+ * VFIO with QEMU's edu doing the DMA (tests/vfio/). The harness's memory is then an identity
+ * domain (frame = address >> page shift), so that frames are the process's addresses; the
+ * model and every check stay the same, except what only a simulator can report: device 0's
+ * faults (a disallowed access is not made) and its own count of live mappings; and the
+ * after-every-step reading of every mapped byte through device 0, which the DEV_READ operations
+ * do instead.
+ * @open:      make the device with the constraints the harness drew from its seed
+ * @close:     tear it down; returns the mappings it still had
+ * @dma_read:  the device reads @n bytes at DMA address @addr; 0 or an sgt error
+ * @dma_write: the device writes them
+ */
+struct sgt_harness_device {
+	struct sgt_device *(*open)(void *ctx, const struct sgt_device_params *params);
+	uint64_t (*close)(void *ctx, struct sgt_device *dev);
+	int (*dma_read)(void *ctx, uint64_t addr, void *buf, size_t n);
+	int (*dma_write)(void *ctx, uint64_t addr, const void *buf, size_t n);
+	void *ctx;
+};
+
+/* A harness whose device 0 is @plug (kept by pointer: it must outlive the harness). */
+struct sgt_harness *sgt_harness_new_with(uint32_t seed, const struct sgt_harness_device *plug);
+
 /** sgt_harness_free() - free the world (whatever state it is in) */
 void sgt_harness_free(struct sgt_harness *h);
 

@@ -11,9 +11,13 @@
 #include "sgt_harness.h"
 #include "sgt_testkit.h"
 
-#define H_SHIFT 9u
+/* The page size: 512 bytes, so that small tables cross many pages; 4 KiB for a real IOMMU. */
+#ifndef SGT_H_SHIFT
+#define SGT_H_SHIFT 9u
+#endif
+#define H_SHIFT SGT_H_SHIFT
 #define H_PS (UINT64_C(1) << H_SHIFT)
-#define H_BASE UINT64_C(0x1000)
+#define H_FIXED_BASE UINT64_C(0x1000) /* the first frame, with the simulated devices only */
 #define H_PAGES 256u
 #define H_RAW_FIRST 240u /* the raw table's frames: kept out of every provider and allocation */
 #define H_MAX_RUN 16u /* pages per provider */
@@ -59,6 +63,9 @@ struct h_raw {
 
 struct sgt_harness {
 	struct sgt_test_mem mem;
+	uint64_t base; /* the arena's first frame */
+	const struct sgt_harness_device *plug; /* device 0, when it is not simulated */
+	struct sgt_device *plug_dev;
 	uint8_t *shadow; /* the model's copy of the arena */
 	struct sgt_test_alloc alloc;
 	struct sgt_table_params params;
@@ -80,6 +87,10 @@ const struct sgt_cpu *h_cpu(struct h_slot *s);
 const struct sgt_dma *h_dma(struct h_slot *s);
 struct h_slot *h_mapping_of(struct sgt_harness *h, struct h_slot *s);
 struct sgt_simiommu *h_sim(struct sgt_harness *h, int dev);
+struct sgt_device *h_device(struct sgt_harness *h, int dev);
+bool h_plugged(const struct sgt_harness *h, int dev);
+int h_dma_read(struct sgt_harness *h, int dev, uint64_t addr, void *buf, size_t n);
+int h_dma_write(struct sgt_harness *h, int dev, uint64_t addr, const void *buf, size_t n);
 int h_check_world(struct sgt_harness *h);
 void h_shadow_write(struct sgt_harness *h, uint64_t addr, uint8_t v);
 uint8_t h_shadow_read(const struct sgt_harness *h, uint64_t addr);

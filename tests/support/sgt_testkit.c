@@ -139,6 +139,25 @@ int sgt_test_mem_init(struct sgt_test_mem *m, unsigned int page_shift, uint64_t 
 	return 0;
 }
 
+int sgt_test_mem_init_identity(struct sgt_test_mem *m, unsigned int page_shift, uint64_t num_pages)
+{
+	size_t ps = (size_t)1 << page_shift;
+	void *arena = aligned_alloc(ps, num_pages * ps);
+	int err;
+
+	if (!arena)
+		return -SGT_ENOMEM;
+	err = sgt_test_mem_init(m, page_shift, (uintptr_t)arena >> page_shift, num_pages);
+	if (err) {
+		free(arena);
+		return err;
+	}
+	free(m->arena);
+	memset(arena, 0, num_pages * ps);
+	m->arena = arena;
+	return 0;
+}
+
 void sgt_test_mem_cleanup(struct sgt_test_mem *m)
 {
 	free(m->arena);

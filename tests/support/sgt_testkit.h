@@ -27,14 +27,14 @@ extern "C" {
 
 struct sgt_test_alloc {
 	struct sgt_allocator alloc; /* pass &this->alloc to sgt */
-	uint64_t num_allocs;	    /* successful allocations */
+	uint64_t num_allocs; /* successful allocations */
 	uint64_t num_frees;
-	uint64_t num_attempts;	    /* calls, failed ones included */
+	uint64_t num_attempts; /* calls, failed ones included */
 	uint64_t live_bytes;
-	uint64_t fail_at;	    /* fail the attempt with this number (1-based); 0 = never */
-	bool size_mismatch;	    /* a free gave a size other than the allocation's */
-	uint64_t num_atomic;	    /* attempts made in SGT_ATOMIC context */
-	bool bad_ctx;		    /* an attempt with a context that is neither */
+	uint64_t fail_at; /* fail the attempt with this number (1-based); 0 = never */
+	bool size_mismatch; /* a free gave a size other than the allocation's */
+	uint64_t num_atomic; /* attempts made in SGT_ATOMIC context */
+	bool bad_ctx; /* an attempt with a context that is neither */
 };
 
 void sgt_test_alloc_init(struct sgt_test_alloc *a);
@@ -51,13 +51,16 @@ struct sgt_test_mem {
 	uint64_t page_alloc_attempts;
 	uint64_t fail_page_alloc_at; /* 1-based attempt to fail; 0 = never */
 	uint64_t page_allocs_atomic; /* alloc_pages attempts in SGT_ATOMIC context */
-	int64_t mapped;		     /* map_page minus unmap_page calls */
+	int64_t mapped; /* map_page minus unmap_page calls */
 	uint64_t num_maps;
 };
 
 /* Returns 0 or -SGT_ENOMEM; page_shift as in &struct sgt_memory. */
 int sgt_test_mem_init(struct sgt_test_mem *m, unsigned int page_shift, uint64_t base_pfn,
 		      uint64_t num_pages);
+/* The same over an arena whose frames are its addresses (frame = address >> @page_shift), for
+ * backends that map the process's own memory (VFIO). */
+int sgt_test_mem_init_identity(struct sgt_test_mem *m, unsigned int page_shift, uint64_t num_pages);
 void sgt_test_mem_cleanup(struct sgt_test_mem *m);
 /* Address of byte @byte of frame @pfn in the arena, or NULL outside it. */
 uint8_t *sgt_test_mem_byte(const struct sgt_test_mem *m, uint64_t pfn, uint64_t byte);

@@ -25,8 +25,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fuzz_common.h"
 #include "sgt/sgt.h"
 #include "sgt/vfio.h"
+#include "sgt_harness.h"
 
 #define PS 4096u
 #define EDU_BUF 0x40000u
@@ -532,6 +534,165 @@ static void test_budget(struct edu *e, const char *addr, uint8_t *mem)
 	ok_line("budget", before, "");
 }
 
+/* ---- the property tests' operation sequences, with edu behind VFIO as device 0 ---- */
+
+/*
+ * The harness's device 0 (the simulated IOMMU in the property tests) becomes this VFIO device;
+ * the device's reads and writes are edu's DMA, through a registered staging page: a read is
+ * table -> edu's buffer -> staging, a write staging -> edu's buffer -> table. The same reference
+ * model checks every step.
+ */
+struct plug {
+	struct edu *e;
+	unsigned reads, writes; /* device accesses made through edu */
+	const char *addr;
+	struct sgt_vfio_device *d;
+	uint8_t *stage;
+	uint64_t stage_iova;
+};
+
+static struct sgt_device *plug_open(void *ctx, const struct sgt_device_params *params)
+{
+	struct plug *p = ctx;
+	struct sgt_device_params dp = *params;
+
+	/* edu emits 28 address bits, whatever the harness drew */
+	dp.dma_mask = dp.dma_mask && dp.dma_mask < EDU_MASK ? dp.dma_mask : EDU_MASK;
+	if (sgt_vfio_device_open(p->e->c, p->addr, &dp, &p->d))
+		return NULL;
+	return sgt_vfio_dev(p->d, SGT_VFIO_PER_TABLE);
+}
+
+static uint64_t plug_close(void *ctx, struct sgt_device *dev)
+{
+	struct plug *p = ctx;
+	uint64_t live = sgt_vfio_device_close(p->d);
+
+	(void)dev;
+	p->d = NULL;
+	return live;
+}
+
+static int plug_access(void *ctx, uint64_t addr, void *buf, size_t n, bool write)
+{
+	struct plug *p = ctx;
+
+	if (write)
+		p->writes++;
+	else
+		p->reads++;
+	for (size_t off = 0; off < n; off += EDU_XFER_MAX) {
+		uint32_t k = (uint32_t)(n - off < EDU_XFER_MAX ? n - off : EDU_XFER_MAX);
+		int err;
+
+		if (write) {
+			memcpy(p->stage, (uint8_t *)buf + off, k);
+			err = edu_dma(p->e, p->stage_iova, 0, k, false);
+			if (!err)
+				err = edu_dma(p->e, addr + off, 0, k, true);
+		} else {
+			err = edu_dma(p->e, addr + off, 0, k, false);
+			if (!err)
+				err = edu_dma(p->e, p->stage_iova, 0, k, true);
+			if (!err)
+				memcpy((uint8_t *)buf + off, p->stage, k);
+		}
+		if (err)
+			return -SGT_EIO;
+	}
+	return 0;
+}
+
+static int plug_read(void *ctx, uint64_t addr, void *buf, size_t n)
+{
+	return plug_access(ctx, addr, buf, n, false);
+}
+
+static int plug_write(void *ctx, uint64_t addr, const void *buf, size_t n)
+{
+	return plug_access(ctx, addr, (void *)(uintptr_t)buf, n, true);
+}
+
+/*
+ * The shape of each sequence: a table, mapped on the VFIO device, written and read by the device
+ * around the syncs and CPU writes, wrapped, unmapped; then the raw table through the raw DMA API
+ * with a misuse. Everything else (sizes, layouts, offsets, directions, the device's constraints)
+ * comes from the seeded bytes, decoded as the fuzzers decode them.
+ */
+static const uint8_t s_script[] = { SGT_OP_FROM_PAGES, SGT_OP_MAP,	SGT_OP_DEV_WRITE,
+				    SGT_OP_SYNC_CPU,   SGT_OP_ITERATE,	SGT_OP_COPY_FROM,
+				    SGT_OP_SYNC_DEV,   SGT_OP_DEV_READ, SGT_OP_WRAP_MAPPED,
+				    SGT_OP_UNMAP,      SGT_OP_RAW_MAP,	SGT_OP_RAW_MISUSE,
+				    SGT_OP_RAW_UNMAP,  SGT_OP_DROP };
+#define S_SCRIPT_LEN (sizeof(s_script) / sizeof(s_script[0]))
+
+static void test_props(struct edu *e, const char *addr, uint8_t *stage, uint64_t stage_iova,
+		       unsigned budget)
+{
+	struct plug p = { .e = e, .addr = addr, .stage = stage, .stage_iova = stage_iova };
+	struct sgt_harness_device dev = { .open = plug_open,
+					  .close = plug_close,
+					  .dma_read = plug_read,
+					  .dma_write = plug_write,
+					  .ctx = &p };
+	unsigned start = e->transfers, before = s_fail, seqs = 0, applied = 0;
+	uint64_t x = 0x5eed5eedu;
+
+	for (seqs = 0; seqs < 200 && e->transfers - start < budget; seqs++) {
+		uint8_t bytes[4 + S_SCRIPT_LEN * SGT_FUZZ_RECORD];
+		struct sgt_op ops[S_SCRIPT_LEN];
+		uint32_t seed;
+		size_t n;
+
+		for (size_t i = 0; i < sizeof(bytes); i++) {
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			bytes[i] = (uint8_t)x;
+		}
+		n = sgt_fuzz_decode(bytes, sizeof(bytes), &seed, ops, S_SCRIPT_LEN);
+		struct sgt_harness *h = sgt_harness_new_with(seed, &dev);
+
+		if (!h) {
+			check(false, "props", "sequence %u: no harness", seqs);
+			break;
+		}
+		for (size_t i = 0; i < n; i++) {
+			char desc[256];
+			int r;
+
+			ops[i].kind = s_script[i];
+			ops[i].slot = 0;
+			ops[i].dev = 0;
+			if (ops[i].len > 256)
+				ops[i].len = 256;
+			ops[i].skip %= 2048; /* within the table, most of the time */
+			r = sgt_harness_apply(h, &ops[i]);
+			applied += r == SGT_H_OK;
+			if (r == SGT_H_MISMATCH) {
+				sgt_op_describe(&ops[i], desc, sizeof(desc));
+				check(false, "props", "sequence %u step %zu (%s): %s", seqs, i,
+				      desc, sgt_harness_why(h));
+				break;
+			}
+		}
+		if (sgt_harness_finish(h) == SGT_H_MISMATCH)
+			check(false, "props", "sequence %u at the end: %s", seqs,
+			      sgt_harness_why(h));
+		else
+			s_pass++;
+		sgt_harness_free(h);
+	}
+	printf("SGT-INFO props: %u sequences, %u operations applied, %u device writes and %u reads "
+	       "through edu (%u transfers)\n",
+	       seqs, applied, p.writes, p.reads, e->transfers - start);
+	check(seqs >= 4 && p.writes > 4 && p.reads > 4, "props",
+	      "too little ran: %u sequences, %u device writes, %u reads", seqs, p.writes, p.reads);
+	char detail[64];
+	snprintf(detail, sizeof(detail), "%u sequences", seqs);
+	ok_line("props", before, detail);
+}
+
 int main(int argc, char **argv)
 {
 	size_t mem_len = 256 * PS, huge_len = 2u << 20;
@@ -586,6 +747,8 @@ int main(int argc, char **argv)
 	check(!sgt_vfio_unregister(e.c, huge), "unregister", "");
 	check(!sgt_vfio_unregister(e.c, mem + 16 * PS), "unregister", "");
 	test_memlock(&e, mem);
+	/* the property sequences' staging page: registered at page 15 of the round trips' region */
+	test_props(&e, addr, mem + 15 * PS, iova + 15 * PS, 60);
 	check(!sgt_vfio_unregister(e.c, mem), "unregister", "");
 	test_budget(&e, addr, mem);
 	edu_close(&e);
