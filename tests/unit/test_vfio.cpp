@@ -588,6 +588,7 @@ TEST_F(Vfio, EverySystemCallFailingAtEveryStepLeaksNothing)
 		}
 	}
 	EXPECT_GT(points, 12u) << "the life cycle makes that many system calls";
+	RecordProperty("failure_points", (int)points);
 }
 
 // Every allocation of the same life cycle fails once in turn.
@@ -632,6 +633,7 @@ TEST_F(Vfio, EveryAllocationFailingLeaksNothing)
 		points++;
 	}
 	EXPECT_GT(points, 5u);
+	RecordProperty("failure_points", (int)points);
 }
 
 // Several threads mapping and unmapping on one container: the IOVA allocator is shared, and
