@@ -478,6 +478,68 @@ static void s_bounce_to_cpu(struct sgt_harness *h, const struct m_table *mt, con
 		h_shadow_write(h, m_byte_addr(mt, i, H_SHIFT), bb[i]);
 }
 
+/* ---- the IOMMU device's quarantine ---- */
+
+/*
+ * The span of a mapped raw table's DMA segments, read from its chunks. Segments lie inside the
+ * IOVA range the device allocated, so two spans that overlap mean two allocations that do.
+ */
+static void s_iova_span(const struct sgt_sg_table *sgt, uint64_t *lo, uint64_t *hi)
+{
+	const struct sgt_chunk *c;
+	uint32_t k, seen = 0;
+
+	*lo = UINT64_MAX;
+	*hi = 0;
+	for (c = sgt->head; c && seen < sgt->num_dma_ents; c = c->next)
+		for (k = 0; k < c->num_ents && seen < sgt->num_dma_ents; k++, seen++) {
+			const struct sgt_entry *e = &c->ents[k];
+
+			*lo = e->dma_addr < *lo ? e->dma_addr : *lo;
+			*hi = e->dma_addr + e->dma_len > *hi ? e->dma_addr + e->dma_len : *hi;
+		}
+}
+
+static bool s_quarantined(const struct sgt_harness *h, int dev)
+{
+	return dev == SGT_SIMIOMMU_IOMMU && !h_plugged(h, dev);
+}
+
+/* A new mapping on the IOMMU device must not reuse the IOVAs of the last H_QUARANTINE unmaps. */
+static int s_quarantine_check(struct sgt_harness *h, int dev, const struct sgt_sg_table *sgt,
+			      uint64_t *lo, uint64_t *hi)
+{
+	const struct h_quarantine *q = &h->quarantine;
+	uint32_t k;
+
+	s_iova_span(sgt, lo, hi);
+	if (!s_quarantined(h, dev))
+		return SGT_H_OK;
+	for (k = 0; k < q->n; k++)
+		if (*lo < q->hi[k] && q->lo[k] < *hi)
+			return h_fail(
+				h,
+				"IOVA %#llx-%#llx reused while in quarantine (unmapped %u unmaps "
+				"ago)",
+				(unsigned long long)*lo, (unsigned long long)*hi, q->n - k);
+	return SGT_H_OK;
+}
+
+static void s_quarantine_push(struct sgt_harness *h, int dev, uint64_t lo, uint64_t hi)
+{
+	struct h_quarantine *q = &h->quarantine;
+
+	if (!s_quarantined(h, dev))
+		return;
+	if (q->n == H_QUARANTINE) {
+		memmove(q->lo, q->lo + 1, (H_QUARANTINE - 1) * sizeof(q->lo[0]));
+		memmove(q->hi, q->hi + 1, (H_QUARANTINE - 1) * sizeof(q->hi[0]));
+		q->n--;
+	}
+	q->lo[q->n] = lo;
+	q->hi[q->n++] = hi;
+}
+
 static int s_map(struct sgt_harness *h, const struct sgt_op *op)
 {
 	struct h_slot *s = &h->s[op->slot];
@@ -498,6 +560,12 @@ static int s_map(struct sgt_harness *h, const struct sgt_op *op)
 	}
 	s->seg_lens = s_model_segments(h, op->dev, &s->mt, &s->num_segs);
 	s->bounce = op->dev == SGT_SIMIOMMU_BOUNCE ? s_bounce_from_cpu(h, &s->mt, NULL) : NULL;
+	s->dev = op->dev;
+	if (s_quarantine_check(h, op->dev, s->m.dma.cpu.sgt__sgt, &s->iova_lo, &s->iova_hi)) {
+		s->kind = H_MAPPED;
+		s->dir = op->dir;
+		return SGT_H_MISMATCH;
+	}
 	if (!s->seg_lens || (op->dev == SGT_SIMIOMMU_BOUNCE && !s->bounce))
 		return h_fail(h, "out of memory in the model");
 	s->kind = H_MAPPED;
@@ -510,6 +578,7 @@ static int s_map(struct sgt_harness *h, const struct sgt_op *op)
 /* What unmapping does to the bytes: a bounce mapping the device may write copies back. */
 static void s_unmap_model(struct sgt_harness *h, struct h_slot *s)
 {
+	s_quarantine_push(h, s->dev, s->iova_lo, s->iova_hi);
 	if (s->bounce && h_device_writes(s->dir))
 		s_bounce_to_cpu(h, &s->mt, s->bounce);
 	free(s->bounce);
@@ -936,6 +1005,8 @@ static int s_raw_map(struct sgt_harness *h, const struct sgt_op *op)
 	free(s_model_segments(h, op->dev, &r->mt, &r->num_segs));
 	r->mapped = true;
 	r->dev = op->dev;
+	if (s_quarantine_check(h, op->dev, &r->sgt, &r->iova_lo, &r->iova_hi))
+		return SGT_H_MISMATCH;
 	r->dir = op->dir;
 	r->unmapped_on[op->dev] = false;
 	r->bounce = op->dev == SGT_SIMIOMMU_BOUNCE ? s_bounce_from_cpu(h, &r->mt, NULL) : NULL;
@@ -947,6 +1018,7 @@ static void s_raw_unmap_model(struct sgt_harness *h)
 {
 	struct h_raw *r = &h->raw;
 
+	s_quarantine_push(h, r->dev, r->iova_lo, r->iova_hi);
 	if (r->bounce && h_device_writes(r->dir))
 		s_bounce_to_cpu(h, &r->mt, r->bounce);
 	free(r->bounce);
@@ -973,6 +1045,30 @@ static int s_raw_unmap(struct sgt_harness *h)
  * Each misuse: its precondition, the call, and the one report it must cause. An unmap with a
  * wrong count or direction still unmaps (an unmap cannot fail), so the model unmaps too.
  */
+/* The one report each misuse must cause: the model's own reading of the DMA API's rules. */
+static enum sgt_dma_report_kind s_misuse_report(uint8_t variant)
+{
+	switch (variant) {
+	case SGT_MISUSE_DOUBLE_UNMAP:
+		return SGT_REPORT_DOUBLE_UNMAP;
+	case SGT_MISUSE_NEVER_MAPPED:
+		return SGT_REPORT_UNMAP_NOT_MAPPED;
+	case SGT_MISUSE_SYNC_UNMAPPED:
+		return SGT_REPORT_SYNC_NOT_MAPPED;
+	case SGT_MISUSE_WRONG_DIR:
+		return SGT_REPORT_UNMAP_WRONG_DIR;
+	case SGT_MISUSE_WRONG_NENTS:
+		return SGT_REPORT_UNMAP_WRONG_NENTS;
+	case SGT_MISUSE_MAPPED_NENTS:
+		return SGT_REPORT_UNMAP_MAPPED_NENTS;
+	case SGT_MISUSE_SYNC_WRONG_DIR:
+		return SGT_REPORT_SYNC_WRONG_DIR;
+	case SGT_MISUSE_SYNC_BEYOND:
+	default:
+		return SGT_REPORT_SYNC_WRONG_NENTS; /* a sync with another count than the map's */
+	}
+}
+
 static int s_raw_misuse(struct sgt_harness *h, const struct sgt_op *op)
 {
 	struct h_raw *r = &h->raw;
@@ -1019,6 +1115,7 @@ static int s_raw_misuse(struct sgt_harness *h, const struct sgt_op *op)
 		break;
 	}
 	h->expect_reports[d]++;
+	h->expect_kind[d][s_misuse_report(op->variant)]++;
 	return s_expect(h, "raw misuse", got, -SGT_EINVAL);
 }
 

@@ -144,7 +144,7 @@ static int s_new_devices(struct sgt_harness *h)
 			.mem = &h->mem.mem,
 			.device = h->dp[d],
 			.reserve_msi = true,
-			.quarantine_len = 4,
+			.quarantine_len = H_QUARANTINE,
 			.bounce_pool = 256u << 10,
 		};
 
@@ -396,6 +396,17 @@ static int s_check_devices(struct sgt_harness *h)
 				      (unsigned long long)r,
 				      (unsigned long long)h->expect_reports[d],
 				      first ? first : "none");
+		for (int k = 0; k < SGT_REPORT_NUM_KINDS; k++) {
+			uint64_t got = sgt_dma_debug_count(dev, (enum sgt_dma_report_kind)k);
+
+			if (got != h->expect_kind[d][k])
+				return h_fail(h,
+					      "device %d: %llu %s reports, model %llu (first: %s)",
+					      d, (unsigned long long)got,
+					      sgt_dma_report_name((enum sgt_dma_report_kind)k),
+					      (unsigned long long)h->expect_kind[d][k],
+					      first ? first : "none");
+		}
 		if (h_plugged(h, d))
 			continue; /* a real device has no count of its own to compare */
 		/* Two bookkeepings that share no code: the core's records and the device's own. */

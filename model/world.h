@@ -21,6 +21,7 @@
 #define H_PAGES 256u
 #define H_RAW_FIRST 240u /* the raw table's frames: kept out of every provider and allocation */
 #define H_MAX_RUN 16u /* pages per provider */
+#define H_QUARANTINE 4u /* the IOMMU device's quarantine: IOVA ranges held back after unmap */
 
 enum h_kind { H_EMPTY, H_OWNED, H_BORROWED, H_MAPPED, H_BMAPPED };
 
@@ -47,6 +48,7 @@ struct h_slot {
 	uint8_t *bounce; /* mapped on the bounce device: the model's bounce buffer */
 	uint32_t *seg_lens; /* mapped: the model's DMA segment lengths */
 	uint32_t num_segs;
+	uint64_t iova_lo, iova_hi; /* mapped: the span of its DMA segments */
 };
 
 struct h_raw {
@@ -59,6 +61,13 @@ struct h_raw {
 	uint32_t num_segs;
 	uint8_t *bounce;
 	bool unmapped_on[SGT_H_DEVS]; /* unmapped there and not mapped there since */
+	uint64_t iova_lo, iova_hi;
+};
+
+/* The IOVA spans of the last H_QUARANTINE unmaps on the IOMMU device, oldest first. */
+struct h_quarantine {
+	uint64_t lo[H_QUARANTINE], hi[H_QUARANTINE];
+	uint32_t n;
 };
 
 struct sgt_harness {
@@ -74,6 +83,8 @@ struct sgt_harness {
 	bool fail_map_pending[SGT_H_DEVS];
 	bool small_iova; /* the iommu device has a 32 KiB window: maps may run out of IOVA space */
 	uint64_t expect_reports[SGT_H_DEVS];
+	uint64_t expect_kind[SGT_H_DEVS][SGT_REPORT_NUM_KINDS]; /* the same, per kind */
+	struct h_quarantine quarantine;
 	uint64_t expect_faults[SGT_H_DEVS];
 	struct h_slot s[SGT_H_SLOTS];
 	struct sgt_table tables[SGT_H_SLOTS];

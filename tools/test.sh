@@ -4,28 +4,33 @@
 #   asan         clang AddressSanitizer + UBSan + LeakSanitizer, invariant checks on every mutation
 #   tsan         clang ThreadSanitizer: the unit tests, among them concurrent map/unmap
 #   freestanding core built -ffreestanding -nostdinc; symbol and libc-header gates
-# then, once, the kernel system tests (tools/vmtest.sh, about a minute): sgt.ko and the embedded
+# then, once, the teeth (tools/teeth.sh, about two minutes: every mutant in tests/mutants/ must
+# make the property test fail) and the kernel system tests (tools/vmtest.sh, about a minute): sgt.ko and the embedded
 # flavour built against Debian's headers, four QEMU VMs with the edu device (IOMMU, dma-direct,
 # swiotlb=force, and a negative control that must fail), and the fidelity comparison of the
 # simulated IOMMU with the real kernel.
-# usage: tools/test.sh [preset|vm ...]     (default: all presets, then vm)
+# usage: tools/test.sh [preset|teeth|vm ...]     (default: all presets, then teeth and vm)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 tools/deps.sh
 presets=("$@")
-[ ${#presets[@]} -gt 0 ] || presets=(default asan tsan freestanding vm)
+[ ${#presets[@]} -gt 0 ] || presets=(default asan tsan freestanding teeth vm)
 
 declare -A result
 status=0
 for p in "${presets[@]}"; do
-	echo "=== sgt: $([ "$p" = vm ] && echo "kernel system tests" || echo "workflow preset '$p'") ==="
+	case $p in
+	vm) echo "=== sgt: kernel system tests ===" ;;
+	teeth) echo "=== sgt: teeth (mutants the property test must catch) ===" ;;
+	*) echo "=== sgt: workflow preset '$p' ===" ;;
+	esac
 	start=$SECONDS
-	if [ "$p" = vm ]; then
-		run=(tools/vmtest.sh)
-	else
-		run=(cmake --workflow --preset "$p")
-	fi
+	case $p in
+	vm) run=(tools/vmtest.sh) ;;
+	teeth) run=(tools/teeth.sh) ;;
+	*) run=(cmake --workflow --preset "$p") ;;
+	esac
 	if "${run[@]}"; then
 		result[$p]="passed ($((SECONDS - start)) s)"
 	else
