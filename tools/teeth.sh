@@ -2,7 +2,7 @@
 # The harness's teeth, measured: every mutant in tests/mutants/ (a bug planted as a patch) is
 # applied to a scratch copy of the sources, the property test is rebuilt and run for a bounded
 # time, and it must fail. A mutant that survives fails this script. The shipped sources never
-# carry a mutant: the scratch copy is build/teeth/src, rebuilt from the tracked files each run.
+# carry a mutant: the scratch copy is build/teeth/src, copied afresh from the sources each run.
 #
 # usage: tools/teeth.sh [--budget SECONDS] [mutant-name ...]   (default: every mutant, 60 s each)
 set -euo pipefail
@@ -21,9 +21,15 @@ done
 tools/deps.sh patch
 out=$root/build/teeth
 src=$out/src
-rm -rf "$src"
+# A fresh build every run: the copy keeps the sources' times, which are older than the objects a
+# mutant left behind, so an incremental build would keep the last mutant (found by the baseline
+# check below).
+rm -rf "$out"
 mkdir -p "$src"
-git ls-files -z | (cd "$root" && xargs -0 cp --parents -t "$src")
+# The sources without build output (not with git ls-files: a checkout may come without git,
+# as on a bare machine where this was found).
+tar -C "$root" --exclude=./build --exclude=./.git --exclude=./fuzz-artifacts -cf - . |
+	tar -C "$src" -xf -
 cmake -S "$src" -B "$out/build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	-DSGT_BUILD_TESTS=ON -DSGT_BUILD_BENCH=OFF -DSGT_WERROR=ON >"$out/configure.log" 2>&1 ||
 	{ cat "$out/configure.log"; exit 1; }
