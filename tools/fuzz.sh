@@ -115,6 +115,14 @@ afl_stats() {
 	execs=$(awk '/execs_per_sec/ {printf "%d", $3}' "$st" 2>/dev/null || echo 0)
 	cov="edges: $(awk '/edges_found/ {print $3}' "$st" 2>/dev/null)"
 }
+# Operations per input over a corpus (what the fuzzer really exercises): "mean/max, n% >= 4".
+ops_per_input() {
+	local t=$1 dir=$2
+	[ "$t" = iova ] && { echo "-"; return; }
+	find "$dir" -maxdepth 1 -type f -print0 | xargs -0 -r "$bin/sgt_decode" --target "$t" 2>/dev/null |
+		awk '/ operations$/ { n++; k = $(NF - 1); sum += k; if (k > max) max = k; if (k >= 4) long++ }
+		     END { if (n) printf "%.1f/%d, %d%% >= 4", sum / n, max, 100 * long / n; else print "-" }'
+}
 work=$(mktemp -d /tmp/sgt-fuzz.XXXXXX)
 mkdir -p fuzz-artifacts
 
@@ -154,7 +162,10 @@ for t in "${targets[@]}"; do
 	else
 		crash_txt="no crash"
 	fi
-	rows+=("$(printf '%-11s %9s %22s %8s   %s' "$t" "$execs" "$cov" "+$((after - before))" "$crash_txt")")
+	corpus_dir="$work/$t"
+	[ "$engine" = afl ] && corpus_dir="$work/$t.afl/default/queue"
+	ops=$(ops_per_input "$t" "$corpus_dir")
+	rows+=("$(printf '%-11s %9s %22s %8s %18s   %s' "$t" "$execs" "$cov" "+$((after - before))" "$ops" "$crash_txt")")
 	if [ "$mode" = ci ] || [ "$mode" = minimise ]; then
 		mkdir -p "$work/$t.merged"
 		# Replace the checked-in corpus only with a successful, non-empty merge: a corpus is
@@ -172,7 +183,8 @@ done
 
 echo
 echo "=== sgt fuzzing summary ($engine, ASan+UBSan, ${budget}s per target) ==="
-printf '%-11s %9s %22s %8s   %s\n' target "exec/s" "coverage (edges, features)" "corpus" result
+printf '%-11s %9s %22s %8s %18s   %s\n' target "exec/s" "coverage (edges, features)" "corpus" \
+	"ops/input" result
 for r in "${rows[@]}"; do echo "$r"; done
 rm -rf "$work"
 exit $status
