@@ -157,24 +157,31 @@ static void s_unmap_sg(struct sgt_device *dev, struct sgt_sg_table *sgt, void *p
 }
 
 /* priv is sgt's own s_kmap or a borrowed kernel table: both start with a struct sg_table. */
+static int s_sync(struct sgt_device *dev, void *priv, enum sgt_dma_dir dir, bool for_cpu)
+{
+	struct device *kdev = s_kd(dev)->kdev;
+
+	if (!priv)
+		return -SGT_EOPNOTSUPP;
+	if (for_cpu)
+		dma_sync_sgtable_for_cpu(kdev, priv, (enum dma_data_direction)dir);
+	else
+		dma_sync_sgtable_for_device(kdev, priv, (enum dma_data_direction)dir);
+	return 0;
+}
+
 static int s_sync_for_cpu(struct sgt_device *dev, const struct sgt_sg_table *sgt, void *priv,
 			  enum sgt_dma_dir dir)
 {
 	(void)sgt;
-	if (!priv)
-		return -SGT_EOPNOTSUPP;
-	dma_sync_sgtable_for_cpu(s_kd(dev)->kdev, priv, (enum dma_data_direction)dir);
-	return 0;
+	return s_sync(dev, priv, dir, true);
 }
 
 static int s_sync_for_device(struct sgt_device *dev, const struct sgt_sg_table *sgt, void *priv,
 			     enum sgt_dma_dir dir)
 {
 	(void)sgt;
-	if (!priv)
-		return -SGT_EOPNOTSUPP;
-	dma_sync_sgtable_for_device(s_kd(dev)->kdev, priv, (enum dma_data_direction)dir);
-	return 0;
+	return s_sync(dev, priv, dir, false);
 }
 
 static int s_caps(struct sgt_device *dev, struct sgt_dma_caps *out)
@@ -202,6 +209,7 @@ int sgt_kernel_device_init(struct sgt_kernel_device *kd, struct device *kdev,
 			   const struct sgt_allocator *alloc, const char *name)
 {
 	struct sgt_device_params p = { 0 };
+	struct sgt_device dev;
 	int err;
 
 	if (!kd || !kdev || !dma_get_mask(kdev))
@@ -209,13 +217,15 @@ int sgt_kernel_device_init(struct sgt_kernel_device *kd, struct device *kdev,
 	p.dma_mask = dma_get_mask(kdev);
 	p.max_segment_size = dma_get_max_seg_size(kdev);
 	p.seg_boundary_mask = dma_get_seg_boundary(kdev);
+	/* Made aside, so that @kd is written only on success; it points at @kd for the ops. */
+	err = sgt_device_init(&dev, &s_ops, kd, &p, name ? name : dev_name(kdev));
+	if (err)
+		return err;
+	kd->dev = dev;
 	kd->kdev = kdev;
 	kd->alloc = alloc ? alloc : sgt_platform_allocator();
 	atomic_long_set(&kd->live, 0);
-	err = sgt_device_init(&kd->dev, &s_ops, kd, &p, name ? name : dev_name(kdev));
-	if (err)
-		kd->kdev = NULL;
-	return err;
+	return 0;
 }
 
 uint64_t sgt_kernel_device_cleanup(struct sgt_kernel_device *kd)

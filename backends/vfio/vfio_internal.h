@@ -22,6 +22,7 @@ struct vfio_region {
 	uintptr_t addr;
 	uint64_t len;
 	uint64_t iova;
+	uint64_t users; /* entries of live registered-mode mappings that lie in it */
 };
 
 struct sgt_vfio_container {
@@ -32,7 +33,8 @@ struct sgt_vfio_container {
 	int fd;
 	bool owns_fd;
 	pthread_mutex_t lock; /* the IOVA allocator, the lists, the counters and the message */
-	uint32_t type;
+	uint32_t type; /* the type sgt set; 0 when it did not set it */
+	bool iommu_set; /* by sgt, or by the owner of an adopted container */
 	struct sgt_dma_window *ranges;
 	uint32_t num_ranges;
 	uint64_t page_sizes;

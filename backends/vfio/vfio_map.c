@@ -278,15 +278,37 @@ static void s_unmap_table(struct sgt_device *dev, struct sgt_sg_table *sgt, stru
 
 /* ---- registered memory ---- */
 
-static const struct vfio_region *s_region_of(const struct sgt_vfio_container *c, uint64_t va,
-					     uint64_t len)
+static struct vfio_region *s_region_of(const struct sgt_vfio_container *c, uint64_t va,
+				       uint64_t len)
 {
-	const struct vfio_region *r;
+	struct vfio_region *r;
 
 	for (r = c->regions; r; r = r->next)
 		if (va >= r->addr && va - r->addr <= r->len && len <= r->len - (va - r->addr))
 			return r;
 	return NULL;
+}
+
+/*
+ * Count a registered-mode mapping's entries in their buffers (@delta +1 on map, -1 on unmap),
+ * under the container's lock: a buffer in use cannot be unregistered, or its IOVAs could go to
+ * another buffer while the device still has them.
+ */
+static void s_registered_users(struct sgt_vfio_container *c, const struct sgt_sg_table *sgt,
+			       int64_t delta)
+{
+	const struct sgt_entry *e;
+	struct sgt_pos pos;
+	uint32_t i;
+
+	for (i = 0, e = sgt_sg_first(sgt, &pos); e && i < sgt->num_cpu_ents;
+	     i++, e = sgt_sg_next(&pos)) {
+		struct vfio_region *r =
+			s_region_of(c, (e->pfn << sgt->mem->page_shift) + e->offset, e->len);
+
+		if (r)
+			r->users += (uint64_t)delta;
+	}
 }
 
 /* A translation: one segment per entry, refused when it breaks the device's constraints. */
@@ -336,9 +358,11 @@ static int s_map_registered(struct sgt_device *dev, struct sgt_sg_table *sgt, ui
 		e->dma_addr = a;
 		e->dma_len = e->len;
 	}
-	pthread_mutex_unlock(&c->lock);
 	if (!err && p->max_segments && sgt->num_cpu_ents > p->max_segments)
 		err = -SGT_EINVAL;
+	if (!err)
+		s_registered_users(c, sgt, 1);
+	pthread_mutex_unlock(&c->lock);
 	*out_n = sgt->num_cpu_ents;
 	return err;
 }
@@ -373,6 +397,8 @@ static void s_unmap_sg(struct sgt_device *dev, struct sgt_sg_table *sgt, void *p
 	if (s_mode(dev) == SGT_VFIO_PER_TABLE)
 		s_unmap_table(dev, sgt, priv);
 	pthread_mutex_lock(&d->c->lock);
+	if (s_mode(dev) == SGT_VFIO_REGISTERED)
+		s_registered_users(d->c, sgt, -1);
 	d->live--;
 	pthread_mutex_unlock(&d->c->lock);
 }
@@ -478,9 +504,14 @@ int sgt_vfio_unregister(struct sgt_vfio_container *c, void *addr)
 	for (pp = &c->regions; *pp && (*pp)->addr != (uintptr_t)addr; pp = &(*pp)->next)
 		;
 	r = *pp;
-	if (!r) {
+	if (!r || r->users) {
+		if (r)
+			vfio_msg(c,
+				 "0x%llx is still in use by %llu entries of live mappings: unmap "
+				 "them first",
+				 (unsigned long long)r->addr, (unsigned long long)r->users);
 		pthread_mutex_unlock(&c->lock);
-		return -SGT_EINVAL;
+		return r ? -SGT_EBUSY : -SGT_EINVAL;
 	}
 	*pp = r->next;
 	exact = s_unmap_run(c, &(struct s_run){ r->iova, r->len });

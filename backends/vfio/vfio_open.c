@@ -174,6 +174,30 @@ static int s_container_check(struct sgt_vfio_container *c)
 	return 0;
 }
 
+static int s_read_info(struct sgt_vfio_container *c);
+
+/*
+ * Check a container just opened or adopted and take over its IOMMU if one is already set
+ * (GET_INFO answers only then; VFIO does not say which type the owner chose). Frees @c on
+ * failure.
+ */
+static int s_container_start(struct sgt_vfio_container *c, struct sgt_vfio_container **out)
+{
+	struct vfio_iommu_type1_info probe = { .argsz = sizeof(probe) };
+	int err = s_container_check(c);
+
+	if (!err && !vfio_ioctl(c, c->fd, VFIO_IOMMU_GET_INFO, &probe)) {
+		c->iommu_set = true;
+		err = s_read_info(c);
+	}
+	if (err) {
+		s_container_free(c);
+		return err;
+	}
+	*out = c;
+	return 0;
+}
+
 int sgt_vfio_container_open(const struct sgt_vfio_params *params, struct sgt_vfio_container **out)
 {
 	struct sgt_vfio_container *c;
@@ -199,16 +223,8 @@ int sgt_vfio_container_open(const struct sgt_vfio_params *params, struct sgt_vfi
 		return err;
 	}
 	c->owns_fd = true;
-	err = s_container_check(c);
-	if (err) {
-		s_container_free(c);
-		return err;
-	}
-	*out = c;
-	return 0;
+	return s_container_start(c, out);
 }
-
-static int s_read_info(struct sgt_vfio_container *c);
 
 int sgt_vfio_container_adopt(const struct sgt_vfio_params *params, int fd,
 			     struct sgt_vfio_container **out)
@@ -222,23 +238,7 @@ int sgt_vfio_container_adopt(const struct sgt_vfio_params *params, int fd,
 	if (err)
 		return err;
 	c->fd = fd;
-	err = s_container_check(c);
-	/* An IOMMU already set: GET_INFO answers, and its type is whichever the owner chose. */
-	if (!err &&
-	    vfio_ioctl(c, fd, VFIO_CHECK_EXTENSION, (void *)(uintptr_t)VFIO_TYPE1v2_IOMMU) > 0) {
-		struct vfio_iommu_type1_info probe = { .argsz = sizeof(probe) };
-
-		if (!vfio_ioctl(c, fd, VFIO_IOMMU_GET_INFO, &probe)) {
-			c->type = VFIO_TYPE1v2_IOMMU;
-			err = s_read_info(c);
-		}
-	}
-	if (err) {
-		s_container_free(c);
-		return err;
-	}
-	*out = c;
-	return 0;
+	return s_container_start(c, out);
 }
 
 int sgt_vfio_container_close(struct sgt_vfio_container *c)
@@ -402,7 +402,7 @@ int sgt_vfio_get_info(struct sgt_vfio_container *c, struct sgt_vfio_info *out)
 	pthread_mutex_lock(&c->lock);
 	*out = (struct sgt_vfio_info){ .num_ranges = c->num_ranges,
 				       .page_sizes = c->page_sizes,
-				       .dma_avail = c->type ? s_dma_avail(c) : UINT32_MAX,
+				       .dma_avail = c->iommu_set ? s_dma_avail(c) : UINT32_MAX,
 				       .type = c->type };
 	pthread_mutex_unlock(&c->lock);
 	return 0;
@@ -463,10 +463,12 @@ static int s_set_iommu(struct sgt_vfio_container *c)
 		return -SGT_EOPNOTSUPP;
 	}
 	c->type = type;
+	c->iommu_set = true;
 	err = s_read_info(c);
 	if (err) {
 		vfio_msg(NULL, "%s", c->msg);
 		c->type = 0;
+		c->iommu_set = false;
 	}
 	return err;
 }
@@ -522,7 +524,7 @@ static int s_group_attach(struct sgt_vfio_container *c, unsigned int id, struct 
 		vfio_msg(NULL, "VFIO_GROUP_GET_STATUS failed for group %u: %s", id, strerror(-err));
 		err = -SGT_EIO;
 	}
-	if (!err && !c->type) {
+	if (!err && !c->iommu_set) {
 		err = s_set_iommu(c);
 		if (err)
 			(void)vfio_ioctl(c, g->fd, VFIO_GROUP_UNSET_CONTAINER, NULL);

@@ -25,6 +25,7 @@ namespace
 {
 
 constexpr uint64_t kPs = 4096;
+constexpr const char *kAddr = "0000:00:03.0"; // the fake's one device
 
 struct FakeVfio {
 	std::mutex lock;
@@ -36,6 +37,7 @@ struct FakeVfio {
 	int readlink_errno = 0, group_open_errno = 0;
 	bool viable = true;
 	bool type1 = true;
+	bool iommu_set = false; // GET_INFO answers only once an IOMMU type is set
 	uint32_t dma_avail = 65535;
 	bool short_unmap = false; // UNMAP_DMA removes less than asked
 	std::set<int> open_fds;
@@ -215,10 +217,13 @@ struct FakeVfio {
 	{
 		std::lock_guard<std::mutex> g(lock);
 		// The undo calls cannot report a failure (an unmap cannot fail): they are tested on
-		// their own (an inexact unmap), not in the sweep. CHECK_EXTENSION is a probe whose
-		// failure means "not supported": type1v2 falls back to type1.
+		// their own (an inexact unmap), not in the sweep. CHECK_EXTENSION, and GET_INFO
+		// before an IOMMU is set, are probes whose failure is an answer: type1v2 falls back
+		// to type1, and a container without an IOMMU is one to set up.
 		bool undo = req == VFIO_IOMMU_UNMAP_DMA || req == VFIO_GROUP_UNSET_CONTAINER;
-		if (!undo && req != VFIO_CHECK_EXTENSION && fail())
+		bool probe =
+			req == VFIO_CHECK_EXTENSION || (req == VFIO_IOMMU_GET_INFO && !iommu_set);
+		if (!undo && !probe && fail())
 			return fail_errno;
 		if (!open_fds.count(fd))
 			return -EBADF;
@@ -235,13 +240,19 @@ struct FakeVfio {
 				viable ? VFIO_GROUP_FLAGS_VIABLE : 0;
 			return 0;
 		case VFIO_GROUP_SET_CONTAINER:
-		case VFIO_GROUP_UNSET_CONTAINER:
+			return 0;
+		case VFIO_GROUP_UNSET_CONTAINER: // the one group leaves: the IOMMU goes with it
+			iommu_set = false;
+			return 0;
 		case VFIO_SET_IOMMU:
+			iommu_set = true;
 			return 0;
 		case VFIO_GROUP_GET_DEVICE_FD:
 			open_fds.insert(next_fd);
 			return next_fd++;
 		case VFIO_IOMMU_GET_INFO:
+			if (!iommu_set)
+				return -EINVAL;
 			return get_info(static_cast<vfio_iommu_type1_info *>(arg));
 		case VFIO_IOMMU_MAP_DMA:
 			return map(static_cast<vfio_iommu_type1_dma_map *>(arg));
@@ -286,6 +297,59 @@ struct Vfio : ::testing::Test {
 		EXPECT_EQ(65535u, fake.dma_avail);
 	}
 
+	// A container with the device open in it (the fake's one group).
+	void open_both(sgt_vfio_container **c, sgt_vfio_device **d,
+		       const sgt_device_params *dp = nullptr)
+	{
+		ASSERT_EQ(0, sgt_vfio_container_open(&params, c));
+		ASSERT_EQ(0, sgt_vfio_device_open(*c, kAddr, dp, d));
+	}
+
+	void close_both(sgt_vfio_container *c, sgt_vfio_device *d)
+	{
+		EXPECT_EQ(0u, sgt_vfio_device_close(d));
+		EXPECT_EQ(0, sgt_vfio_container_close(c));
+	}
+
+	/*
+	 * The life cycle the sweeps fail at every step: open, register, map a 4-run table per
+	 * table and drop it, map BAR0, enable bus mastering; then tear down what succeeded.
+	 * Returns the first error.
+	 */
+	int life_cycle()
+	{
+		sgt_vfio_container *c = nullptr;
+		sgt_vfio_device *d = nullptr;
+		int err = sgt_vfio_container_open(&params, &c);
+		if (!err)
+			err = sgt_vfio_device_open(c, kAddr, nullptr, &d);
+		bool registered =
+			!err && !(err = sgt_vfio_register(c, buf, 16 * kPs, UINT64_MAX, nullptr));
+		sgt_table t;
+		if (!err && !(err = scattered(&t, 4, 20))) {
+			sgt_mapping m;
+			err = sgt_table_map(&t, sgt_vfio_dev(d, SGT_VFIO_PER_TABLE),
+					    SGT_DMA_BIDIRECTIONAL, 0, &m, SGT_MAY_SLEEP);
+			if (!err)
+				sgt_mapping_cleanup(&m);
+			else
+				sgt_table_cleanup(&t);
+		}
+		void *bar = nullptr;
+		size_t len = 0;
+		if (!err &&
+		    !(err = sgt_vfio_region_map(d, VFIO_PCI_BAR0_REGION_INDEX, &bar, &len))) {
+			sgt_vfio_region_unmap(d, bar, len);
+			err = sgt_vfio_enable_bus_master(d);
+		}
+		if (registered) {
+			EXPECT_EQ(0, sgt_vfio_unregister(c, buf));
+		}
+		EXPECT_EQ(0u, sgt_vfio_device_close(d));
+		EXPECT_EQ(0, sgt_vfio_container_close(c));
+		return err;
+	}
+
 	// A table of @n single pages two pages apart: no two runs merge.
 	int scattered(sgt_table *t, unsigned n, unsigned first = 0)
 	{
@@ -304,8 +368,9 @@ TEST_F(Vfio, OpensReadsTheRangesAndClosesClean)
 {
 	sgt_vfio_container *c;
 	sgt_vfio_device *d;
-	ASSERT_EQ(0, sgt_vfio_container_open(&params, &c));
-	ASSERT_EQ(0, sgt_vfio_device_open(c, "0000:00:03.0", nullptr, &d));
+	open_both(&c, &d);
+	if (HasFatalFailure())
+		return;
 	sgt_vfio_info info;
 	ASSERT_EQ(0, sgt_vfio_get_info(c, &info));
 	EXPECT_EQ(2u, info.num_ranges);
@@ -320,8 +385,7 @@ TEST_F(Vfio, OpensReadsTheRangesAndClosesClean)
 	ASSERT_EQ(0, sgt_vfio_enable_bus_master(d));
 	EXPECT_TRUE(fake.command & PCI_COMMAND_MASTER);
 	EXPECT_EQ(-SGT_EBUSY, sgt_vfio_container_close(c)) << "a device is open";
-	EXPECT_EQ(0u, sgt_vfio_device_close(d));
-	EXPECT_EQ(0, sgt_vfio_container_close(c));
+	close_both(c, d);
 	expect_clean();
 }
 
@@ -331,8 +395,9 @@ TEST_F(Vfio, MapsPerTableAndThroughRegisteredMemory)
 {
 	sgt_vfio_container *c;
 	sgt_vfio_device *d;
-	ASSERT_EQ(0, sgt_vfio_container_open(&params, &c));
-	ASSERT_EQ(0, sgt_vfio_device_open(c, "0000:00:03.0", nullptr, &d));
+	open_both(&c, &d);
+	if (HasFatalFailure())
+		return;
 	sgt_table t;
 	ASSERT_EQ(0, scattered(&t, 4));
 	sgt_mapping m;
@@ -361,8 +426,7 @@ TEST_F(Vfio, MapsPerTableAndThroughRegisteredMemory)
 	EXPECT_EQ(-SGT_EBUSY, sgt_vfio_container_close(c)) << "a buffer is registered";
 	ASSERT_EQ(0, sgt_vfio_unregister(c, buf));
 	EXPECT_EQ(-SGT_EINVAL, sgt_vfio_unregister(c, buf));
-	EXPECT_EQ(0u, sgt_vfio_device_close(d));
-	EXPECT_EQ(0, sgt_vfio_container_close(c));
+	close_both(c, d);
 	expect_clean();
 }
 
@@ -373,7 +437,7 @@ TEST_F(Vfio, RegisteredMapsRefuseWhatIsNotRegisteredOrNotReachable)
 	sgt_device_params p{};
 	p.dma_mask = 0xffffff;
 	ASSERT_EQ(0, sgt_vfio_container_open(&params, &c));
-	ASSERT_EQ(0, sgt_vfio_device_open(c, "0000:00:03.0", &p, &d));
+	ASSERT_EQ(0, sgt_vfio_device_open(c, kAddr, &p, &d));
 	sgt_table t;
 	ASSERT_EQ(0, scattered(&t, 2));
 	sgt_mapping m;
@@ -387,7 +451,7 @@ TEST_F(Vfio, RegisteredMapsRefuseWhatIsNotRegisteredOrNotReachable)
 	ASSERT_EQ(0, sgt_vfio_device_close(d));
 	ASSERT_EQ(0, sgt_vfio_container_close(c));
 	ASSERT_EQ(0, sgt_vfio_container_open(&params, &c2));
-	ASSERT_EQ(0, sgt_vfio_device_open(c2, "0000:00:03.0", &p, &d2));
+	ASSERT_EQ(0, sgt_vfio_device_open(c2, kAddr, &p, &d2));
 	ASSERT_EQ(0, sgt_vfio_register(c2, buf, sizeof(buf), UINT64_MAX, nullptr));
 	EXPECT_EQ(-SGT_ERANGE, sgt_table_map(&t, sgt_vfio_dev(d2, SGT_VFIO_REGISTERED),
 					     SGT_DMA_TO_DEVICE, 0, &m, SGT_MAY_SLEEP));
@@ -435,7 +499,7 @@ TEST_F(Vfio, EachWayOpeningFailsIsExplained)
 		sgt_vfio_container *c;
 		sgt_vfio_device *d = nullptr;
 		ASSERT_EQ(0, sgt_vfio_container_open(&params, &c)) << oc.name;
-		EXPECT_EQ(oc.err, sgt_vfio_device_open(c, "0000:00:03.0", nullptr, &d)) << oc.name;
+		EXPECT_EQ(oc.err, sgt_vfio_device_open(c, kAddr, nullptr, &d)) << oc.name;
 		EXPECT_NE(nullptr, strstr(sgt_vfio_last_error(c), oc.msg))
 			<< oc.name << ": " << sgt_vfio_last_error(c);
 		EXPECT_EQ(nullptr, d);
@@ -472,8 +536,9 @@ TEST_F(Vfio, AMapThatFailsHalfWayLeavesNothingAndSaysWhy)
 				  { -EFAULT, -SGT_EFAULT, "not mapped in this process" } };
 	sgt_vfio_container *c;
 	sgt_vfio_device *d;
-	ASSERT_EQ(0, sgt_vfio_container_open(&params, &c));
-	ASSERT_EQ(0, sgt_vfio_device_open(c, "0000:00:03.0", nullptr, &d));
+	open_both(&c, &d);
+	if (HasFatalFailure())
+		return;
 	for (const MapCase &mc : cases) {
 		sgt_table t;
 		ASSERT_EQ(0, scattered(&t, 4));
@@ -493,8 +558,7 @@ TEST_F(Vfio, AMapThatFailsHalfWayLeavesNothingAndSaysWhy)
 			<< "usable again";
 		sgt_mapping_cleanup(&m);
 	}
-	EXPECT_EQ(0u, sgt_vfio_device_close(d));
-	EXPECT_EQ(0, sgt_vfio_container_close(c));
+	close_both(c, d);
 	expect_clean();
 }
 
@@ -504,8 +568,9 @@ TEST_F(Vfio, AnInexactUnmapIsReportedAndItsIovaNotReused)
 {
 	sgt_vfio_container *c;
 	sgt_vfio_device *d;
-	ASSERT_EQ(0, sgt_vfio_container_open(&params, &c));
-	ASSERT_EQ(0, sgt_vfio_device_open(c, "0000:00:03.0", nullptr, &d));
+	open_both(&c, &d);
+	if (HasFatalFailure())
+		return;
 	sgt_table t;
 	ASSERT_EQ(0, scattered(&t, 1));
 	sgt_mapping m;
@@ -525,8 +590,7 @@ TEST_F(Vfio, AnInexactUnmapIsReportedAndItsIovaNotReused)
 	ASSERT_TRUE(sgt_dma_iter_next(&it));
 	EXPECT_NE(first, it.dma_addr);
 	sgt_mapping_cleanup(&m);
-	EXPECT_EQ(0u, sgt_vfio_device_close(d));
-	EXPECT_EQ(0, sgt_vfio_container_close(c));
+	close_both(c, d);
 }
 
 // Every system call of a whole life cycle fails once in turn: each failure is an error, and
@@ -538,54 +602,18 @@ TEST_F(Vfio, EverySystemCallFailingAtEveryStepLeaksNothing)
 		FakeVfio f;
 		params.sys = &f.sys;
 		f.fail_at = n;
-		sgt_vfio_container *c = nullptr;
-		sgt_vfio_device *d = nullptr;
-		bool registered = false;
-		int err = sgt_vfio_container_open(&params, &c);
-		if (!err)
-			err = sgt_vfio_device_open(c, "0000:00:03.0", nullptr, &d);
-		if (!err)
-			err = sgt_vfio_register(c, buf, 16 * kPs, UINT64_MAX, nullptr);
-		registered = !err;
-		sgt_table t;
-		if (!err) {
-			err = scattered(&t, 4, 20);
-			sgt_mapping m;
-			if (!err) {
-				err = sgt_table_map(&t, sgt_vfio_dev(d, SGT_VFIO_PER_TABLE),
-						    SGT_DMA_BIDIRECTIONAL, 0, &m, SGT_MAY_SLEEP);
-				if (!err)
-					sgt_mapping_cleanup(&m);
-				else
-					sgt_table_cleanup(&t);
-			}
-		}
-		void *bar = nullptr;
-		size_t len = 0;
-		if (!err)
-			err = sgt_vfio_region_map(d, VFIO_PCI_BAR0_REGION_INDEX, &bar, &len);
-		if (!err) {
-			sgt_vfio_region_unmap(d, bar, len);
-			err = sgt_vfio_enable_bus_master(d);
-		}
+		int err = life_cycle();
 		bool failed = f.calls >= n;
-		f.fail_at = 0;
-		if (failed) {
-			EXPECT_NE(0, err) << "call " << n << " failed, and nobody said so";
-			points++;
-		}
-		if (registered) {
-			EXPECT_EQ(0, sgt_vfio_unregister(c, buf));
-		}
-		EXPECT_EQ(0u, sgt_vfio_device_close(d));
-		EXPECT_EQ(0, sgt_vfio_container_close(c));
 		EXPECT_TRUE(f.open_fds.empty()) << "call " << n;
 		EXPECT_TRUE(f.maps.empty()) << "call " << n;
+		EXPECT_TRUE(f.mmaps.empty()) << "call " << n;
 		EXPECT_EQ(0u, sgt_test_alloc_live(&alloc)) << "call " << n;
 		if (!failed) {
 			EXPECT_EQ(0, err);
 			break;
 		}
+		EXPECT_NE(0, err) << "call " << n << " failed, and nobody said so";
+		points++;
 	}
 	EXPECT_GT(points, 12u) << "the life cycle makes that many system calls";
 	RecordProperty("failure_points", (int)points);
@@ -598,42 +626,79 @@ TEST_F(Vfio, EveryAllocationFailingLeaksNothing)
 	for (uint64_t n = 1; n < 200; n++) {
 		sgt_test_alloc_init(&alloc);
 		alloc.fail_at = n;
-		sgt_vfio_container *c = nullptr;
-		sgt_vfio_device *d = nullptr;
-		int err = sgt_vfio_container_open(&params, &c);
-		if (!err)
-			err = sgt_vfio_device_open(c, "0000:00:03.0", nullptr, &d);
-		bool registered = false;
-		if (!err)
-			registered =
-				!(err = sgt_vfio_register(c, buf, 16 * kPs, UINT64_MAX, nullptr));
-		sgt_table t;
-		if (!err && !(err = scattered(&t, 4, 20))) {
-			sgt_mapping m;
-			err = sgt_table_map(&t, sgt_vfio_dev(d, SGT_VFIO_PER_TABLE),
-					    SGT_DMA_TO_DEVICE, 0, &m, SGT_MAY_SLEEP);
-			if (!err)
-				sgt_mapping_cleanup(&m);
-			else
-				sgt_table_cleanup(&t);
-		}
+		int err = life_cycle();
 		bool failed = alloc.num_attempts >= n;
 		alloc.fail_at = 0;
-		if (registered) {
-			EXPECT_EQ(0, sgt_vfio_unregister(c, buf));
-		}
-		EXPECT_EQ(0u, sgt_vfio_device_close(d));
-		EXPECT_EQ(0, sgt_vfio_container_close(c));
 		EXPECT_EQ(0u, sgt_test_alloc_live(&alloc)) << "allocation " << n;
 		EXPECT_TRUE(fake.open_fds.empty()) << "allocation " << n;
 		EXPECT_TRUE(fake.maps.empty()) << "allocation " << n;
-		if (!failed)
+		if (!failed) {
+			EXPECT_EQ(0, err);
 			break;
+		}
 		EXPECT_EQ(-SGT_ENOMEM, err) << "allocation " << n;
 		points++;
 	}
 	EXPECT_GT(points, 5u);
 	RecordProperty("failure_points", (int)points);
+}
+
+// A registered buffer whose IOVAs a live mapping still uses cannot go: its IOVAs could be handed
+// to another buffer while the device still has them.
+TEST_F(Vfio, ARegisteredBufferInUseCannotBeUnregistered)
+{
+	sgt_vfio_container *c;
+	sgt_vfio_device *d;
+	open_both(&c, &d);
+	if (HasFatalFailure())
+		return;
+	ASSERT_EQ(0, sgt_vfio_register(c, buf, sizeof(buf), UINT64_MAX, nullptr));
+	sgt_table t;
+	ASSERT_EQ(0, scattered(&t, 3));
+	sgt_mapping m;
+	ASSERT_EQ(0, sgt_table_map(&t, sgt_vfio_dev(d, SGT_VFIO_REGISTERED), SGT_DMA_TO_DEVICE, 0,
+				   &m, SGT_MAY_SLEEP));
+	size_t maps = fake.maps.size();
+	EXPECT_EQ(-SGT_EBUSY, sgt_vfio_unregister(c, buf));
+	EXPECT_NE(nullptr, strstr(sgt_vfio_last_error(c), "unmap them first"));
+	EXPECT_EQ(maps, fake.maps.size()) << "still mapped";
+	ASSERT_EQ(0, sgt_mapping_unmap(&m, &t));
+	EXPECT_EQ(0, sgt_vfio_unregister(c, buf)) << "free once the mapping is gone";
+	sgt_table_cleanup(&t);
+	close_both(c, d);
+	expect_clean();
+}
+
+// A container someone else opened: before its IOMMU is set, sgt sets it with the first device;
+// after, sgt takes over the IOVA ranges. sgt never closes the caller's fd.
+TEST_F(Vfio, AdoptsAContainerWithOrWithoutItsIommuSet)
+{
+	int fd = fake.open("/fake/dev/vfio");
+	sgt_vfio_container *c;
+	sgt_vfio_device *d;
+	sgt_vfio_info info;
+	ASSERT_EQ(0, sgt_vfio_container_adopt(&params, fd, &c));
+	ASSERT_EQ(0, sgt_vfio_get_info(c, &info));
+	EXPECT_EQ(0u, info.num_ranges) << "no IOMMU yet";
+	EXPECT_EQ(-SGT_EINVAL, sgt_vfio_register(c, buf, kPs, UINT64_MAX, nullptr));
+	ASSERT_EQ(0, sgt_vfio_device_open(c, kAddr, nullptr, &d));
+	ASSERT_EQ(0, sgt_vfio_get_info(c, &info));
+	EXPECT_EQ(2u, info.num_ranges);
+
+	sgt_vfio_container *c2;
+	ASSERT_EQ(0, sgt_vfio_container_adopt(&params, fd, &c2)) << "its IOMMU is set now";
+	ASSERT_EQ(0, sgt_vfio_get_info(c2, &info));
+	EXPECT_EQ(2u, info.num_ranges);
+	EXPECT_EQ(0u, info.type) << "the type is the owner's, which VFIO does not tell";
+	uint64_t iova;
+	ASSERT_EQ(0, sgt_vfio_register(c2, buf, kPs, UINT64_MAX, &iova));
+	EXPECT_GE(iova, 0x1000u);
+	ASSERT_EQ(0, sgt_vfio_unregister(c2, buf));
+	EXPECT_EQ(0, sgt_vfio_container_close(c2));
+	close_both(c, d);
+	EXPECT_EQ(1u, fake.open_fds.count(fd)) << "the caller's fd stays open";
+	fake.close(fd);
+	expect_clean();
 }
 
 // Several threads mapping and unmapping on one container: the IOVA allocator is shared, and
@@ -643,8 +708,9 @@ TEST_F(Vfio, ThreadsMapOnOneContainerAtOnce)
 	params.alloc = nullptr; // the counting allocator is not for threads
 	sgt_vfio_container *c;
 	sgt_vfio_device *d;
-	ASSERT_EQ(0, sgt_vfio_container_open(&params, &c));
-	ASSERT_EQ(0, sgt_vfio_device_open(c, "0000:00:03.0", nullptr, &d));
+	open_both(&c, &d);
+	if (HasFatalFailure())
+		return;
 	std::atomic<int> failures{ 0 };
 	std::vector<std::thread> threads;
 	for (int k = 0; k < 4; k++)
@@ -677,12 +743,12 @@ TEST_F(Vfio, BadArgumentsAreRefused)
 	EXPECT_EQ(-SGT_EINVAL, sgt_vfio_container_adopt(&params, -1, &c));
 	ASSERT_EQ(0, sgt_vfio_container_open(&params, &c));
 	EXPECT_EQ(-SGT_EINVAL, sgt_vfio_device_open(c, nullptr, nullptr, &d));
-	EXPECT_EQ(-SGT_EINVAL, sgt_vfio_device_open(nullptr, "0000:00:03.0", nullptr, &d));
+	EXPECT_EQ(-SGT_EINVAL, sgt_vfio_device_open(nullptr, kAddr, nullptr, &d));
 	EXPECT_EQ(nullptr, sgt_vfio_dev(nullptr, SGT_VFIO_PER_TABLE));
 	EXPECT_EQ(-SGT_EINVAL, sgt_vfio_get_info(nullptr, nullptr));
 	EXPECT_EQ(-SGT_EINVAL, sgt_vfio_register(c, buf, kPs, UINT64_MAX, nullptr))
 		<< "no IOMMU set yet: no device opened";
-	ASSERT_EQ(0, sgt_vfio_device_open(c, "0000:00:03.0", nullptr, &d));
+	ASSERT_EQ(0, sgt_vfio_device_open(c, kAddr, nullptr, &d));
 	EXPECT_EQ(nullptr, sgt_vfio_dev(d, (sgt_vfio_mode)2));
 	EXPECT_EQ(-SGT_EINVAL, sgt_vfio_register(c, nullptr, kPs, UINT64_MAX, nullptr));
 	EXPECT_EQ(-SGT_EINVAL, sgt_vfio_register(c, buf, 0, UINT64_MAX, nullptr));
@@ -713,8 +779,7 @@ TEST_F(Vfio, BadArgumentsAreRefused)
 	sgt_table_cleanup(&other);
 	sgt_test_mem_cleanup(&mem);
 	sgt_table_cleanup(&t);
-	EXPECT_EQ(0u, sgt_vfio_device_close(d));
-	EXPECT_EQ(0, sgt_vfio_container_close(c));
+	close_both(c, d);
 	expect_clean();
 }
 

@@ -48,6 +48,8 @@ extern "C" {
  * (the previous entry is padded).
  * Context: any; allocates nothing.
  * Return: 0; -SGT_EINVAL when an entry is longer than @max_seg or spans more than a boundary.
+ * Notes: on failure the @dma and @span of the entries before the refused one are written and
+ * meaningless, and *@out_len is not written; nothing else changes.
  */
 SGT_API SGT_MUST_CHECK int sgt_iommu_layout(struct sgt_iommu_seg *segs, uint32_t num,
 					    unsigned int page_shift, uint64_t max_seg,

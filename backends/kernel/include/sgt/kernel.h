@@ -76,7 +76,9 @@ SGT_API SGT_MUST_CHECK int sgt_kernel_device_init(struct sgt_kernel_device *kd, 
  * @kd: the device, or NULL
  *
  * Every mapping must have been unmapped: mappings still live are the caller's leak; they are
- * counted, reported by the debug layer when it is on, and left mapped.
+ * counted, reported by the debug layer when it is on, and left mapped for good: their handles
+ * must not be used again, since their device is gone. @kd is left torn down (a second call
+ * returns 0); the caller owns its storage.
  * Context: process or atomic.
  * Return: the number of mappings still live (0 when all is well).
  */

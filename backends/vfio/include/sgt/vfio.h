@@ -101,7 +101,9 @@ SGT_API SGT_MUST_CHECK int sgt_vfio_container_open(const struct sgt_vfio_params 
  *
  * When the container's IOMMU is already set (another user opened devices in it), sgt reads its
  * IOVA ranges and manages IOVAs from them; the caller must not map in them itself.
- * Context: process. Return: as for sgt_vfio_container_open(), -SGT_EINVAL for a bad @fd.
+ * Context: process.
+ * Return: as for sgt_vfio_container_open(), -SGT_EINVAL for a bad @fd.
+ * Notes: on failure nothing is allocated and *@out is not written; @fd stays open either way.
  */
 SGT_API SGT_MUST_CHECK int sgt_vfio_container_adopt(const struct sgt_vfio_params *params, int fd,
 						    struct sgt_vfio_container **out);
@@ -110,13 +112,18 @@ SGT_API SGT_MUST_CHECK int sgt_vfio_container_adopt(const struct sgt_vfio_params
  * sgt_vfio_container_close() - close a container with no device and no registration left
  * @c: the container, or NULL
  *
- * Return: 0; -SGT_EBUSY (nothing closed) while devices are open or regions registered.
+ * Frees @c and closes its fd if sgt opened it (an adopted fd stays the caller's).
+ * Return: 0; -SGT_EBUSY (nothing closed, @c still usable) while devices are open or buffers
+ * registered.
  */
 SGT_API SGT_MUST_CHECK int sgt_vfio_container_close(struct sgt_vfio_container *c);
 
 /**
  * sgt_vfio_last_error() - the message of the container's last failure, "" if none
  * @c: the container (NULL gives the message of the last failed open in this thread)
+ *
+ * Return: a string owned by @c (or by the thread), valid until the next failure that writes a
+ * message there, or until @c is closed. Never NULL.
  */
 SGT_API const char *sgt_vfio_last_error(const struct sgt_vfio_container *c);
 
@@ -138,13 +145,16 @@ struct sgt_vfio_info {
 /**
  * sgt_vfio_get_info() - the container's IOMMU capabilities
  * @c: the container; @out: receives them
- * Return: 0; -SGT_EINVAL for NULL arguments. Reads the kernel again for @dma_avail.
+ * Reads the kernel again for @dma_avail (UINT32_MAX when that read fails).
+ * Return: 0; -SGT_EINVAL for NULL arguments, and then @out is not written.
  */
-SGT_API SGT_MUST_CHECK int sgt_vfio_get_info(struct sgt_vfio_container *c, struct sgt_vfio_info *out);
+SGT_API SGT_MUST_CHECK int sgt_vfio_get_info(struct sgt_vfio_container *c,
+					     struct sgt_vfio_info *out);
 
 /**
  * sgt_vfio_range() - usable IOVA range @index, inclusive
- * Return: 0; -SGT_EINVAL for NULL arguments or an index past the ranges.
+ * Return: 0; -SGT_EINVAL for NULL arguments or an index past the ranges, and then @out is not
+ * written.
  */
 SGT_API SGT_MUST_CHECK int sgt_vfio_range(const struct sgt_vfio_container *c, uint32_t index,
 					  struct sgt_dma_window *out);
@@ -172,8 +182,12 @@ SGT_API SGT_MUST_CHECK int sgt_vfio_device_open(struct sgt_vfio_container *c, co
 /**
  * sgt_vfio_device_close() - close the device
  * @d: the device, or NULL
- * Return: the mappings still live through it (the caller's leak; they stay mapped), 0 when all
- * is well.
+ *
+ * Closes the device fd, releases the group (the container's IOMMU goes with the last one) and
+ * frees @d. Every mapping made through it must have been unmapped, and every BAR mapping
+ * undone, first.
+ * Return: the mappings still live through it: the caller's leak. They stay mapped in the IOMMU,
+ * and their handles must not be used again, since their device is gone. 0 when all is well.
  */
 SGT_API uint64_t sgt_vfio_device_close(struct sgt_vfio_device *d);
 
@@ -184,7 +198,9 @@ SGT_API uint64_t sgt_vfio_device_close(struct sgt_vfio_device *d);
 SGT_API struct sgt_device *sgt_vfio_dev(struct sgt_vfio_device *d, enum sgt_vfio_mode mode);
 
 /**
- * sgt_vfio_device_fd() - the VFIO device fd (regions, interrupts, reset); still sgt's
+ * sgt_vfio_device_fd() - the VFIO device fd (regions, interrupts, reset)
+ *
+ * Return: the fd, owned by sgt (closed by sgt_vfio_device_close()); -1 for a NULL @d.
  */
 SGT_API int sgt_vfio_device_fd(const struct sgt_vfio_device *d);
 
@@ -192,18 +208,27 @@ SGT_API int sgt_vfio_device_fd(const struct sgt_vfio_device *d);
  * sgt_vfio_region_map() - mmap a region of the device (a BAR)
  * @d: the device; @index: VFIO_PCI_BAR0_REGION_INDEX...; @out: receives the mapping;
  * @out_len: receives its length
- * Return: 0; -SGT_EINVAL for a bad index or a region that cannot be mmapped; the error of mmap.
- * Unmap with sgt_vfio_region_unmap().
+ * Return: 0; -SGT_EINVAL for NULL arguments, a bad index or a region that cannot be mmapped;
+ * -SGT_ENOMEM when mmap is out of memory.
+ * Notes: on failure *@out and *@out_len are not written. The mapping is the caller's: undo it
+ * with sgt_vfio_region_unmap() before closing the device.
  */
 SGT_API SGT_MUST_CHECK int sgt_vfio_region_map(struct sgt_vfio_device *d, uint32_t index,
 					       void **out, size_t *out_len);
 
-/** sgt_vfio_region_unmap() - undo sgt_vfio_region_map() */
+/**
+ * sgt_vfio_region_unmap() - undo sgt_vfio_region_map()
+ * @d: the device; @addr, @len: what sgt_vfio_region_map() gave. NULL @d or @addr does nothing.
+ */
 SGT_API void sgt_vfio_region_unmap(struct sgt_vfio_device *d, void *addr, size_t len);
 
 /**
  * sgt_vfio_enable_bus_master() - set PCI_COMMAND_MASTER in the config space (VFIO leaves it off)
- * Return: 0; the error of the config-space access.
+ * @d: the device
+ *
+ * Reads the command register and writes it back with the bit set.
+ * Return: 0; -SGT_EINVAL for a NULL @d; -SGT_EIO when the config space cannot be read or
+ * written (a failed read changes nothing).
  */
 SGT_API SGT_MUST_CHECK int sgt_vfio_enable_bus_master(struct sgt_vfio_device *d);
 
@@ -218,8 +243,11 @@ SGT_API SGT_MUST_CHECK int sgt_vfio_enable_bus_master(struct sgt_vfio_device *d)
  *
  * The buffer is mapped readable and writable for every device of the container.
  * Context: process, may sleep (the kernel pins the pages).
- * Return: 0; -SGT_EINVAL for bad arguments or an overlap with a registered buffer; -SGT_ENOSPC
- * when no IOVA range fits; the mapping errors of the kernel, as for a map (with a message).
+ * Return: 0; -SGT_EINVAL for bad arguments, a container without an IOMMU yet (no device
+ * opened), or an overlap with a registered buffer; -SGT_ENOSPC when no IOVA range under
+ * @dma_mask fits; -SGT_ENOMEM; the mapping errors of the kernel, as for a map (with a message).
+ * Notes: on failure nothing is mapped, pinned or allocated. The buffer stays the caller's and
+ * must stay mapped in the process until sgt_vfio_unregister().
  */
 SGT_API SGT_MUST_CHECK int sgt_vfio_register(struct sgt_vfio_container *c, void *addr, size_t len,
 					     uint64_t dma_mask, uint64_t *out_iova);
@@ -227,7 +255,11 @@ SGT_API SGT_MUST_CHECK int sgt_vfio_register(struct sgt_vfio_container *c, void 
 /**
  * sgt_vfio_unregister() - unmap and unpin a registered buffer
  * @c: the container; @addr: the address it was registered with
- * Return: 0; -SGT_EINVAL when @addr is not registered.
+ *
+ * An unmap that the kernel does not do exactly is recorded (sgt_vfio_last_error()) and its IOVA
+ * range is never handed out again; the buffer is unregistered either way.
+ * Return: 0; -SGT_EINVAL when @addr is not registered; -SGT_EBUSY (nothing changed) while live
+ * registered-mode mappings use the buffer: unmap them first.
  */
 SGT_API SGT_MUST_CHECK int sgt_vfio_unregister(struct sgt_vfio_container *c, void *addr);
 
@@ -240,8 +272,11 @@ SGT_API SGT_MUST_CHECK int sgt_vfio_unregister(struct sgt_vfio_container *c, voi
  * @actx: allocation context
  *
  * The table's domain is the platform's identity domain (frame = address >> 12); consecutive
- * pages merge into one entry, as virtual addresses are what VFIO maps.
- * Return: as for sgt_table_init_from_pages().
+ * pages merge into one entry, as virtual addresses are what VFIO maps. The buffer stays the
+ * caller's and must outlive the table.
+ * Return: as for sgt_table_init_from_pages(); -SGT_EINVAL for a NULL @t or @addr, a zero @len or
+ * a range that wraps.
+ * Notes: on failure @t is not written and nothing is allocated.
  */
 SGT_API SGT_MUST_CHECK int sgt_vfio_table_from_buffer(struct sgt_table *t, void *addr, size_t len,
 						      uint32_t max_segment,
