@@ -1,104 +1,102 @@
 // SPDX-License-Identifier: MIT
+#define _POSIX_C_SOURCE 200809L /* clock_gettime */
 #include "fuzz_common.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 int sgt_fuzz_verbose;
 
-static uint16_t s_u16(const uint8_t *p)
+/*
+ * Throughput counters, written when SGT_FUZZ_STATS names a folder: one file per process
+ * (stats.<pid>), rewritten every second and at exit, so that AFL++'s short-lived persistent
+ * children add up too. "Checked operations" are those that applied and passed every check.
+ */
+static struct {
+	const char *dir;
+	double start, last;
+	uint64_t inputs, decoded, applied, skipped;
+	uint64_t hist[5]; /* decoded operations per input: 0, 1, 2-3, 4-9, 10+ */
+} s_stats;
+
+static double s_now(void)
 {
-	return (uint16_t)(p[0] | p[1] << 8);
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-size_t sgt_fuzz_decode(const uint8_t *data, size_t size, uint32_t *out_seed, struct sgt_op *ops,
-		       size_t max_ops)
+static void s_stats_write(void)
 {
-	size_t n = 0;
+	char path[4096];
+	FILE *f;
 
-	*out_seed = 0;
-	if (size >= 4) {
-		*out_seed = (uint32_t)data[0] | (uint32_t)data[1] << 8 | (uint32_t)data[2] << 16 |
-			    (uint32_t)data[3] << 24;
-		data += 4;
-		size -= 4;
+	snprintf(path, sizeof(path), "%s/stats.%ld", s_stats.dir, (long)getpid());
+	f = fopen(path, "w");
+	if (!f)
+		return;
+	fprintf(f,
+		"inputs %llu decoded %llu applied %llu skipped %llu seconds %.3f hist %llu %llu "
+		"%llu %llu %llu\n",
+		(unsigned long long)s_stats.inputs, (unsigned long long)s_stats.decoded,
+		(unsigned long long)s_stats.applied, (unsigned long long)s_stats.skipped,
+		s_now() - s_stats.start, (unsigned long long)s_stats.hist[0],
+		(unsigned long long)s_stats.hist[1], (unsigned long long)s_stats.hist[2],
+		(unsigned long long)s_stats.hist[3], (unsigned long long)s_stats.hist[4]);
+	fclose(f);
+}
+
+static void s_stats_count(size_t decoded, size_t applied)
+{
+	double now;
+
+	if (!s_stats.start) {
+		s_stats.dir = getenv("SGT_FUZZ_STATS");
+		if (!s_stats.dir || !*s_stats.dir) {
+			s_stats.start = -1; /* off */
+			return;
+		}
+		s_stats.start = s_stats.last = s_now();
+		atexit(s_stats_write);
 	}
-	for (; size >= SGT_FUZZ_RECORD && n < max_ops;
-	     data += SGT_FUZZ_RECORD, size -= SGT_FUZZ_RECORD, n++) {
-		struct sgt_op *op = &ops[n];
-
-		*op = (struct sgt_op){
-			.kind = data[0],
-			.slot = data[1],
-			.slot2 = data[2],
-			.dev = data[3],
-			.dir = data[4],
-			.variant = data[5],
-			.layout = data[6],
-			.chunk_cap = data[7],
-			.first_page = data[8],
-			.num_pages = data[9],
-			.max_seg = data[10],
-			.n = data[11],
-			.offset = s_u16(data + 12),
-			.seed = s_u16(data + 14),
-			/* Top bit: whole pages, a state random sizes rarely reach. */
-			.size = data[17] & 0x80 ? SGT_OP_WHOLE_PAGES : s_u16(data + 16),
-			.skip = s_u16(data + 18),
-			.len = s_u16(data + 20),
-		};
+	if (s_stats.start < 0)
+		return;
+	s_stats.inputs++;
+	s_stats.decoded += decoded;
+	s_stats.applied += applied;
+	s_stats.skipped += decoded - applied;
+	s_stats.hist[decoded == 0   ? 0
+		     : decoded == 1 ? 1
+		     : decoded < 4  ? 2
+		     : decoded < 10 ? 3
+				    : 4]++;
+	now = s_now();
+	if (now - s_stats.last >= 1.0) {
+		s_stats.last = now;
+		s_stats_write();
 	}
-	return n;
-}
-
-static void s_put16(uint8_t *p, uint64_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-/* The byte that decodes back to @max_seg, which the harness keeps only for its own values. */
-static uint8_t s_max_seg_byte(uint32_t max_seg)
-{
-	static const uint32_t values[] = { 0, 511, 512, 1024, 1536, 2048, UINT32_MAX };
-	uint8_t i;
-
-	for (i = 0; i < 7; i++) {
-		if (values[i] == max_seg)
-			return i;
-	}
-	return (uint8_t)max_seg;
-}
-
-void sgt_fuzz_encode(const struct sgt_op *op, uint8_t *out)
-{
-	out[0] = op->kind;
-	out[1] = op->slot;
-	out[2] = op->slot2;
-	out[3] = op->dev;
-	out[4] = op->dir;
-	out[5] = op->variant;
-	out[6] = op->layout;
-	out[7] = op->chunk_cap;
-	out[8] = (uint8_t)op->first_page;
-	out[9] = (uint8_t)op->num_pages;
-	out[10] = s_max_seg_byte(op->max_seg);
-	out[11] = (uint8_t)op->n;
-	s_put16(out + 12, op->offset);
-	s_put16(out + 14, op->seed);
-	s_put16(out + 16, op->size == SGT_OP_WHOLE_PAGES ? 0x8000 : op->size & 0x7fff);
-	s_put16(out + 18, op->skip);
-	s_put16(out + 20, op->len);
 }
 
 /*
  * Each harness target's operation subset: an input's operation kinds are read modulo its size,
  * so the same bytes mean the same operations to the target and to sgt_decode --target.
  */
-static const uint8_t s_from_pages_kinds[] = { SGT_OP_FROM_PAGES, SGT_OP_APPEND, SGT_OP_APPEND, SGT_OP_SPLIT, SGT_OP_ITERATE, SGT_OP_DROP, SGT_OP_FAIL_ALLOC, SGT_OP_ALLOC_ORDER };
-static const uint8_t s_copy_kinds[] = { SGT_OP_FROM_PAGES, SGT_OP_ALLOC_ORDER, SGT_OP_SPLIT, SGT_OP_BORROW, SGT_OP_COPY_TO, SGT_OP_COPY_FROM, SGT_OP_ZERO, SGT_OP_ITERATE, SGT_OP_DROP };
-static const uint8_t s_simiommu_kinds[] = { SGT_OP_FROM_PAGES, SGT_OP_MAP, SGT_OP_MAP, SGT_OP_WRAP_MAPPED, SGT_OP_UNMAP, SGT_OP_DEV_WRITE, SGT_OP_DEV_READ, SGT_OP_SYNC_CPU, SGT_OP_SYNC_DEV, SGT_OP_DROP, SGT_OP_RAW_MAP, SGT_OP_RAW_UNMAP, SGT_OP_RAW_MISUSE, SGT_OP_FAIL_MAP, SGT_OP_COPY_FROM, };
+static const uint8_t s_from_pages_kinds[] = { SGT_OP_FROM_PAGES, SGT_OP_APPEND,	    SGT_OP_APPEND,
+					      SGT_OP_SPLIT,	 SGT_OP_ITERATE,    SGT_OP_DROP,
+					      SGT_OP_FAIL_ALLOC, SGT_OP_ALLOC_ORDER };
+static const uint8_t s_copy_kinds[] = { SGT_OP_FROM_PAGES, SGT_OP_ALLOC_ORDER, SGT_OP_SPLIT,
+					SGT_OP_BORROW,	   SGT_OP_COPY_TO,     SGT_OP_COPY_FROM,
+					SGT_OP_ZERO,	   SGT_OP_ITERATE,     SGT_OP_DROP };
+static const uint8_t s_simiommu_kinds[] = {
+	SGT_OP_FROM_PAGES, SGT_OP_MAP,	     SGT_OP_MAP,       SGT_OP_WRAP_MAPPED,
+	SGT_OP_UNMAP,	   SGT_OP_DEV_WRITE, SGT_OP_DEV_READ,  SGT_OP_SYNC_CPU,
+	SGT_OP_SYNC_DEV,   SGT_OP_DROP,	     SGT_OP_RAW_MAP,   SGT_OP_RAW_UNMAP,
+	SGT_OP_RAW_MISUSE, SGT_OP_FAIL_MAP,  SGT_OP_COPY_FROM,
+};
 
 static const struct {
 	const char *name;
@@ -186,5 +184,6 @@ size_t sgt_fuzz_run(const uint8_t *data, size_t size, const uint8_t *kinds, size
 	if (sgt_harness_finish(h) == SGT_H_MISMATCH)
 		s_fail(h, n, NULL);
 	sgt_harness_free(h);
+	s_stats_count(n, applied);
 	return applied;
 }

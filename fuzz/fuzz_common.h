@@ -3,33 +3,20 @@
 #define SGT_FUZZ_COMMON_H
 
 /*
- * What the fuzz targets share: the byte decoder into harness operations (the same operations the
- * property tests generate) and the runner that applies them and aborts on a mismatch.
- *
- * Input format: a 4-byte little-endian harness seed (device constraints), then records of
- * SGT_FUZZ_RECORD bytes, one operation each; a short tail is ignored, and at most
- * SGT_FUZZ_MAX_OPS operations run. Every byte value decodes to something: the harness reduces
- * values into range and resolves slot numbers to slots the operation can use.
+ * What the fuzz targets share: the runner that decodes an input into harness operations (the
+ * same operations the property tests generate; the format is in sgt_record.h), applies them and
+ * aborts on a mismatch, and the targets' operation subsets.
  */
 
 #include <stddef.h>
 #include <stdint.h>
 
 #include "sgt_harness.h"
+#include "sgt_record.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-#define SGT_FUZZ_RECORD 22
-#define SGT_FUZZ_MAX_OPS 256
-
-/* Decode; returns the number of operations written to @ops (at most @max_ops). */
-size_t sgt_fuzz_decode(const uint8_t *data, size_t size, uint32_t *out_seed, struct sgt_op *ops,
-		       size_t max_ops);
-
-/* Encode one operation into SGT_FUZZ_RECORD bytes (for seed corpora and tests). */
-void sgt_fuzz_encode(const struct sgt_op *op, uint8_t *out);
 
 /*
  * Run an input: operation kinds are mapped into @kinds (a target's subset; NULL for all). Prints

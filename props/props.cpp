@@ -11,9 +11,13 @@
 #include <array>
 #include <cstdio>
 #include <cstdlib>
+#include <unistd.h>
 #include <string>
 
+#include <vector>
+
 #include "sgt_harness.h"
+#include "sgt_record.h"
 
 namespace {
 
@@ -39,9 +43,35 @@ bool any(const Model &m, std::initializer_list<Model::Kind> kinds, bool free_onl
 
 struct Sut {
 	sgt_harness *h;
+	uint32_t seed = 0;
 	int applied = 0;
 	int skipped = 0;
+	std::vector<sgt_op> ran; // every step as it ran, for SGT_PROPS_EXPORT
 };
+
+// SGT_PROPS_EXPORT=DIR: write every sequence that passed as a fuzz input (sgt_record.h), the
+// raw material of the fuzzers' seed corpora (tools/seeds.sh).
+void export_sequence(const Sut &s)
+{
+	static const char *dir = getenv("SGT_PROPS_EXPORT");
+	static unsigned count;
+	if (!dir || s.ran.empty())
+		return;
+	std::vector<uint8_t> bytes(SGT_FUZZ_SEED_BYTES);
+	sgt_fuzz_encode_seed(s.seed, bytes.data());
+	for (size_t i = 0; i < s.ran.size() && i < SGT_FUZZ_MAX_OPS; i++) {
+		uint8_t rec[SGT_FUZZ_RECORD];
+		sgt_fuzz_encode(&s.ran[i], rec);
+		bytes.insert(bytes.end(), rec, rec + SGT_FUZZ_RECORD);
+	}
+	std::string path = std::string(dir) + "/seq-" + std::to_string(getpid()) + "-" +
+			   std::to_string(count++);
+	FILE *f = fopen(path.c_str(), "wb");
+	if (!f || fwrite(bytes.data(), 1, bytes.size(), f) != bytes.size())
+		fprintf(stderr, "sgt_props: cannot write %s\n", path.c_str());
+	if (f)
+		fclose(f);
+}
 
 using Cmd = rc::state::Command<Model, Sut>;
 
@@ -100,6 +130,7 @@ struct Op : Cmd {
 		int r = sgt_harness_apply(s.h, &o);
 		ran = o;
 		has_run = true;
+		s.ran.push_back(o);
 		if (trace) {
 			char buf[256];
 			sgt_op_describe(&o, buf, sizeof(buf));
@@ -320,7 +351,8 @@ template <sgt_op_kind K> struct Plain : Op {
 RC_GTEST_PROP(Props, RandomSequencesAgreeWithTheModel, ())
 {
 	Model model;
-	Sut sut{ sgt_harness_new(*rc::gen::arbitrary<uint32_t>()) };
+	uint32_t seed = *rc::gen::arbitrary<uint32_t>();
+	Sut sut{ sgt_harness_new(seed), seed, 0, 0, {} };
 	if (!sut.h)
 		RC_FAIL("out of memory creating the harness");
 	rc::state::check(
@@ -339,4 +371,5 @@ RC_GTEST_PROP(Props, RandomSequencesAgreeWithTheModel, ())
 	RC_TAG(sut.applied > sut.skipped ? "mostly applied" : "mostly skipped");
 	if (finish != SGT_H_OK)
 		RC_FAIL("at the end: " + why);
+	export_sequence(sut);
 }

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The harness's outcome trace over a frozen input set: every step of every input in
+# tests/trace/inputs, as fuzz_ops -v prints it (ok / skipped / MISMATCH and the operation as it
+# really ran, slots resolved), must equal tests/trace/ops.trace. A change that makes the harness
+# faster must leave this trace identical: the same operations apply, skip and pass.
+# A change that means to alter what the harness does updates it, and says so in its commit:
+#   tests/trace/check.sh FUZZ_OPS --update
+# usage: check.sh FUZZ_OPS [--update]
+set -euo pipefail
+fuzz_ops=$1
+here=$(cd "$(dirname "$0")" && pwd)
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+# Sorted, one file per call: the order must not depend on the file system's.
+for f in $(cd "$here/inputs" && ls | LC_ALL=C sort); do
+	echo "== $f"
+	"$fuzz_ops" -v "$here/inputs/$f" 2>&1 >/dev/null | grep -E '^ +[0-9]+ '
+done >"$out"
+if [ "${2:-}" = --update ]; then
+	cp "$out" "$here/ops.trace"
+	echo "tests/trace/ops.trace: $(grep -c '^ ' "$out") steps written"
+	exit 0
+fi
+if ! diff -u "$here/ops.trace" "$out" >"$out.diff"; then
+	echo "the harness's outcome trace changed (first differences):" >&2
+	head -40 "$out.diff" >&2
+	rm -f "$out.diff"
+	exit 1
+fi
+rm -f "$out.diff"
+echo "trace identical: $(grep -c '^ ' "$out") steps over $(ls "$here/inputs" | wc -l) inputs"
