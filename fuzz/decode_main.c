@@ -5,6 +5,7 @@
  * resolves when it runs; `fuzz_T -v FILE` shows them resolved, with each step's outcome.
  * sgt_decode [--target T] --test NAME FILE: print a unit test that replays the input's
  * operations, ready to paste into tests/unit/test_regressions.cpp.
+ * sgt_decode --target T --from-ops OUT FILE...: rewrite "ops" inputs for target T (s_from_ops).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -88,11 +89,58 @@ static void s_print_test(const char *target, const char *name, const char *path,
 	printf("\t\t},\n\t\t%uu);\n}\n", seed);
 }
 
+/*
+ * --from-ops OUT FILE...: rewrite "ops" inputs (e.g. exported property-test sequences) for a
+ * target with an operation subset: operations of kinds outside the subset are dropped and each
+ * kind byte becomes its index in the subset, so the target runs the same operations. Writes
+ * OUT/<name of FILE>; inputs left without an operation are skipped.
+ */
+static int s_from_ops(const uint8_t *kinds, size_t num_kinds, const char *out_dir, char **files,
+		      int num_files)
+{
+	static uint8_t in[1 << 20], out[SGT_FUZZ_MAX_LEN];
+	int f;
+
+	for (f = 0; f < num_files; f++) {
+		size_t len = s_read(files[f], in, sizeof(in)), at = SGT_FUZZ_SEED_BYTES, n = 0, k;
+		const char *base = strrchr(files[f], '/');
+		char path[4096];
+		FILE *o;
+
+		if (len < SGT_FUZZ_SEED_BYTES)
+			continue;
+		memcpy(out, in, SGT_FUZZ_SEED_BYTES);
+		for (; at + SGT_FUZZ_RECORD <= len && n < SGT_FUZZ_MAX_OPS; at += SGT_FUZZ_RECORD) {
+			for (k = 0; k < num_kinds && kinds[k] != in[at]; k++)
+				;
+			if (k == num_kinds)
+				continue;
+			memcpy(out + SGT_FUZZ_SEED_BYTES + n * SGT_FUZZ_RECORD, in + at,
+			       SGT_FUZZ_RECORD);
+			out[SGT_FUZZ_SEED_BYTES + n * SGT_FUZZ_RECORD] = (uint8_t)k;
+			n++;
+		}
+		if (!n)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", out_dir, base ? base + 1 : files[f]);
+		o = fopen(path, "wb");
+		if (!o || fwrite(out, 1, SGT_FUZZ_SEED_BYTES + n * SGT_FUZZ_RECORD, o) !=
+				  SGT_FUZZ_SEED_BYTES + n * SGT_FUZZ_RECORD) {
+			fprintf(stderr, "sgt_decode: cannot write %s\n", path);
+			if (o)
+				fclose(o);
+			return 2;
+		}
+		fclose(o);
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static uint8_t buf[1 << 20];
 	struct sgt_op ops[SGT_FUZZ_MAX_OPS];
-	const char *target = "ops", *test = NULL;
+	const char *target = "ops", *test = NULL, *from_ops = NULL;
 	const uint8_t *kinds;
 	size_t len, n, i, num_kinds;
 	char line[256];
@@ -106,15 +154,24 @@ int main(int argc, char **argv)
 			target = argv[a + 1];
 		else if (!strcmp(argv[a], "--test"))
 			test = argv[a + 1];
+		else if (!strcmp(argv[a], "--from-ops"))
+			from_ops = argv[a + 1];
 		else
 			break;
 	}
 	if (sgt_fuzz_target_kinds(target, &kinds, &num_kinds)) {
-		fprintf(stderr, "sgt_decode: %s is not a harness target (ops, from_pages, copy, "
-				"simiommu)\n",
+		fprintf(stderr,
+			"sgt_decode: %s is not a harness target (ops, from_pages, copy, "
+			"simiommu)\n",
 			target);
 		return 2;
 	}
+	if (from_ops && !kinds) {
+		fprintf(stderr, "sgt_decode: --from-ops is for the targets with a subset\n");
+		return 2;
+	}
+	if (from_ops)
+		return s_from_ops(kinds, num_kinds, from_ops, argv + a, argc - a);
 	for (; a < argc; a++) {
 		len = s_read(argv[a], buf, sizeof(buf));
 		n = sgt_fuzz_decode(buf, len, &seed, ops, SGT_FUZZ_MAX_OPS);

@@ -50,6 +50,8 @@ configure "$engine"
 cmake --build --preset "$engine" >/dev/null
 bin=build/$engine/fuzz
 if [ "$engine" = afl ]; then
+	configure default
+	cmake --build --preset default --target sgt_afl_mutator >/dev/null
 	# CmpLog companions: afl-fuzz -c solves comparisons the fuzzer would otherwise guess at.
 	configure afl-cmplog
 	cmake --build --preset afl-cmplog >/dev/null
@@ -91,11 +93,13 @@ report_crash() {
 	echo "    or keep the input itself: cp $file corpus/regressions/$t/ (replayed by every test run)" >&2
 }
 
-# AFL++: persistent mode through its libFuzzer driver; stats from fuzzer_stats.
+# AFL++: persistent mode through its libFuzzer driver; stats from fuzzer_stats. The harness
+# targets also get the record-level mutator (sgt_mutator.h) as AFL++'s custom mutator.
 afl_target() {
-	local t=$1 out="$work/$t.afl" dict=()
+	local t=$1 out="$work/$t.afl" dict=() mutator=()
 	[ "$t" = iova ] || dict=(-x fuzz/ops.dict)
-	AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_UI=1 AFL_NO_AFFINITY=1 \
+	[ "$t" = iova ] || mutator=(AFL_CUSTOM_MUTATOR_LIBRARY="$PWD/build/default/fuzz/libsgt_afl_mutator.so")
+	env "${mutator[@]}" SGT_FUZZ_STATS="$work/$t.stats" AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_UI=1 AFL_NO_AFFINITY=1 \
 		timeout $((budget + 60)) afl-fuzz -V "$budget" -i "$work/$t" -o "$out" "${dict[@]}" \
 		-c "build/afl-cmplog/fuzz/fuzz_$t" \
 		-- "$bin/fuzz_$t" >"$work/$t.log" 2>&1 || true
@@ -115,13 +119,22 @@ afl_stats() {
 	execs=$(awk '/execs_per_sec/ {printf "%d", $3}' "$st" 2>/dev/null || echo 0)
 	cov="edges: $(awk '/edges_found/ {print $3}' "$st" 2>/dev/null)"
 }
-# Operations per input over a corpus (what the fuzzer really exercises): "mean/max, n% >= 4".
+# What the harness counted while the target ran (SGT_FUZZ_STATS; fuzz_common.c), over all its
+# processes: "checked operations/s|operations per executed input, share with 10 or more".
+harness_stats() {
+	local t=$1
+	[ "$t" = iova ] && { echo "- -"; return; }
+	cat "$work/$t.stats"/stats.* 2>/dev/null |
+		awk '{ inputs += $2; decoded += $4; applied += $6; secs += $10; ten += $16 }
+		     END { if (inputs && secs > 0) printf "%d %.1f,%d%%>=10", applied / secs, decoded / inputs, 100 * ten / inputs; else print "- -" }'
+}
+# Operations per input over a corpus (what the fuzzer really exercises): "mean/max, n% >= 10".
 ops_per_input() {
 	local t=$1 dir=$2
 	[ "$t" = iova ] && { echo "-"; return; }
 	find "$dir" -maxdepth 1 -type f -print0 | xargs -0 -r "$bin/sgt_decode" --target "$t" 2>/dev/null |
-		awk '/ operations$/ { n++; k = $(NF - 1); sum += k; if (k > max) max = k; if (k >= 4) long++ }
-		     END { if (n) printf "%.1f/%d, %d%% >= 4", sum / n, max, 100 * long / n; else print "-" }'
+		awk '/ operations$/ { n++; k = $(NF - 1); sum += k; if (k > max) max = k; if (k >= 10) long++ }
+		     END { if (n) printf "%.1f/%d, %d%%>=10", sum / n, max, 100 * long / n; else print "-" }'
 }
 work=$(mktemp -d /tmp/sgt-fuzz.XXXXXX)
 mkdir -p fuzz-artifacts
@@ -129,7 +142,7 @@ mkdir -p fuzz-artifacts
 status=0
 rows=()
 for t in "${targets[@]}"; do
-	mkdir -p "$work/$t" "$work/$t.crash"
+	mkdir -p "$work/$t" "$work/$t.crash" "$work/$t.stats"
 	cp corpus/"$t"/* "$work/$t"/ 2>/dev/null || true
 	before=$(ls "$work/$t" | wc -l)
 	log="$work/$t.log"
@@ -141,10 +154,13 @@ for t in "${targets[@]}"; do
 		afl_stats "$t"
 		after=$((before + new_entries))
 	else
-		dict=(); [ "$t" = iova ] || dict=(-dict=fuzz/ops.dict)
-		"$bin/fuzz_$t" -max_total_time="$budget" -print_final_stats=1 -timeout=10 \
-			-rss_limit_mb=4096 "${dict[@]}" -artifact_prefix="$work/$t.crash/" "$work/$t" \
-			>"$log" 2>&1 &
+		# Harness targets: inputs may grow to the full SGT_FUZZ_MAX_OPS records at once
+		# (libFuzzer's length control would hold them near the longest seed for minutes).
+		flags=()
+		[ "$t" = iova ] || flags=(-dict=fuzz/ops.dict -max_len=1412 -len_control=0)
+		SGT_FUZZ_STATS="$work/$t.stats" "$bin/fuzz_$t" -max_total_time="$budget" \
+			-print_final_stats=1 -timeout=10 -rss_limit_mb=4096 "${flags[@]}" \
+			-artifact_prefix="$work/$t.crash/" "$work/$t" >"$log" 2>&1 &
 		progress "$t" $!
 		wait $! || true
 		execs=$(grep -oE 'stat::average_exec_per_sec: +[0-9]+' "$log" | grep -oE '[0-9]+$' || echo 0)
@@ -165,12 +181,13 @@ for t in "${targets[@]}"; do
 	corpus_dir="$work/$t"
 	[ "$engine" = afl ] && corpus_dir="$work/$t.afl/default/queue"
 	ops=$(ops_per_input "$t" "$corpus_dir")
-	rows+=("$(printf '%-11s %9s %22s %8s %18s   %s' "$t" "$execs" "$cov" "+$((after - before))" "$ops" "$crash_txt")")
+	read -r checked run_ops <<<"$(harness_stats "$t")"
+	rows+=("$(printf '%-10s %7s %8s %16s %22s %7s %18s   %s' "$t" "$execs" "$checked" "$run_ops" "$cov" "+$((after - before))" "$ops" "$crash_txt")")
 	if [ "$mode" = ci ] || [ "$mode" = minimise ]; then
 		mkdir -p "$work/$t.merged"
 		# Replace the checked-in corpus only with a successful, non-empty merge: a corpus is
 		# never left empty, and a failed merge does not end the run before the summary.
-		if "$bin/fuzz_$t" -merge=1 "$work/$t.merged" "$work/$t" >"$work/$t.merge.log" 2>&1 &&
+		if "$bin/fuzz_$t" -merge=1 -max_len=1412 "$work/$t.merged" "$work/$t" >"$work/$t.merge.log" 2>&1 &&
 			[ -n "$(ls "$work/$t.merged")" ]; then
 			rm -f corpus/"$t"/*
 			cp "$work/$t.merged"/* corpus/"$t"/
@@ -183,8 +200,10 @@ done
 
 echo
 echo "=== sgt fuzzing summary ($engine, ASan+UBSan, ${budget}s per target) ==="
-printf '%-11s %9s %22s %8s %18s   %s\n' target "exec/s" "coverage (edges, features)" "corpus" \
-	"ops/input" result
+printf '%-10s %7s %8s %16s %22s %7s %18s   %s\n' target "exec/s" "ops/s" "ops/input (run)" \
+	"coverage (edges, feat.)" "corpus" "ops/input (corpus)" result
+echo "(ops/s: operations decoded, applied and fully checked per second; ops/input (run): mean over"
+echo " the inputs executed, and the share with 10 or more; (corpus): over the corpus at the end)"
 for r in "${rows[@]}"; do echo "$r"; done
 rm -rf "$work"
 exit $status
