@@ -114,6 +114,18 @@ uint64_t m_byte_addr(const struct m_table *t, uint64_t i, unsigned int shift)
 	return (t->e[k].pfn << shift) + t->e[k].off + i;
 }
 
+uint64_t m_byte_run(const struct m_table *t, uint64_t i, unsigned int shift, uint64_t *out_addr)
+{
+	uint32_t k;
+
+	for (k = 0; k < t->n && i >= t->e[k].len; k++)
+		i -= t->e[k].len;
+	if (k == t->n)
+		return 0;
+	*out_addr = (t->e[k].pfn << shift) + t->e[k].off + i;
+	return t->e[k].len - i;
+}
+
 bool m_slice(struct m_table *dst, const struct m_table *src, uint64_t skip, uint64_t len,
 	     unsigned int shift)
 {

@@ -41,6 +41,12 @@ int m_append(struct m_table *t, const uint64_t *pfns, uint64_t num_pages, uint32
 /* The CPU address of byte @i of the table (frame << shift + offset within the frames). */
 uint64_t m_byte_addr(const struct m_table *t, uint64_t i, unsigned int shift);
 
+/*
+ * The same for a run: the address of byte @i in *@out_addr, and how many bytes from it lie in
+ * the same entry (contiguous in memory); 0 past the end.
+ */
+uint64_t m_byte_run(const struct m_table *t, uint64_t i, unsigned int shift, uint64_t *out_addr);
+
 /* The entries of the byte range [skip, skip + len) of @src, cut at the range's ends. */
 bool m_slice(struct m_table *dst, const struct m_table *src, uint64_t skip, uint64_t len,
 	     unsigned int shift);

@@ -86,6 +86,8 @@ struct sgt_harness {
 	uint64_t expect_kind[SGT_H_DEVS][SGT_REPORT_NUM_KINDS]; /* the same, per kind */
 	struct h_quarantine quarantine;
 	uint64_t expect_faults[SGT_H_DEVS];
+	/* sgt_simiommu_changes() at the last bookkeeping check, plus one (0: never checked) */
+	uint64_t checked_changes[SGT_H_DEVS];
 	struct h_slot s[SGT_H_SLOTS];
 	struct sgt_table tables[SGT_H_SLOTS];
 	struct h_raw raw;
@@ -105,6 +107,7 @@ int h_dma_write(struct sgt_harness *h, int dev, uint64_t addr, const void *buf, 
 int h_check_world(struct sgt_harness *h);
 void h_shadow_write(struct sgt_harness *h, uint64_t addr, uint8_t v);
 uint8_t h_shadow_read(const struct sgt_harness *h, uint64_t addr);
+const uint8_t *h_shadow_at(const struct sgt_harness *h, uint64_t addr);
 uint8_t h_pattern(uint32_t seed, uint64_t i);
 bool h_device_reads(uint8_t dir);
 bool h_device_writes(uint8_t dir);

@@ -250,6 +250,11 @@ uint64_t sgt_simiommu_live_mappings(const struct sgt_simiommu *s)
 	return s ? s_locked_read(s, &s->live) : 0;
 }
 
+uint64_t sgt_simiommu_changes(const struct sgt_simiommu *s)
+{
+	return s ? s_locked_read(s, &s->changes) : 0;
+}
+
 /* ---- the device's own accesses ---- */
 
 /* Check every page of [addr, addr + len) before moving a byte: a fault moves nothing. */

@@ -53,6 +53,7 @@ struct sgt_simiommu {
 	enum sgt_alloc_ctx actx; /* the running map's context, for the page-table nodes it adds */
 	struct sim_map *maps;
 	uint64_t live;
+	uint64_t changes; /* map attempts and unmaps (sgt_simiommu_changes()) */
 	struct sgt_simiommu_inject inj;
 	uint64_t maps_since_inject;
 	uint64_t rng;

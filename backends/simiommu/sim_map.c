@@ -434,6 +434,7 @@ int sim_map_sg(struct sgt_device *dev, struct sgt_sg_table *sgt, enum sgt_dma_di
 	(void)attrs;
 	pthread_mutex_lock(&s->lock);
 	s->actx = actx;
+	s->changes++;
 	err = s_map_locked(s, sgt, dir, &m, out_num_dma_ents);
 	s->actx = SGT_MAY_SLEEP;
 	pthread_mutex_unlock(&s->lock);
@@ -452,6 +453,7 @@ void sim_unmap_sg(struct sgt_device *dev, struct sgt_sg_table *sgt, void *priv,
 	(void)dir; /* the core passes the map's; the mapping keeps its own anyway */
 	(void)attrs;
 	pthread_mutex_lock(&s->lock);
+	s->changes++;
 	/* Copy back what can be copied; a page that cannot is a recorded fault, not a refusal. */
 	if (s->p.mode == SGT_SIMIOMMU_BOUNCE && s_device_writes(m->dir))
 		(void)s_bounce_all(s, m, false, true);

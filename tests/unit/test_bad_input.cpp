@@ -924,6 +924,8 @@ std::vector<Case> cases()
 	});
 	add("sgt_simiommu_live_mappings", "NULL", kNoError,
 	    [](World &) { return (int)sgt_simiommu_live_mappings(nullptr); });
+	add("sgt_simiommu_changes", "NULL", kNoError,
+	    [](World &) { return (int)sgt_simiommu_changes(nullptr); });
 	add("sgt_simiommu_check", "NULL", kEinval,
 	    [](World &) { return sgt_simiommu_check(nullptr, nullptr); });
 

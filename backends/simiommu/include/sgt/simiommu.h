@@ -224,6 +224,18 @@ SGT_API void sgt_simiommu_clear_faults(struct sgt_simiommu *sim);
 SGT_API uint64_t sgt_simiommu_live_mappings(const struct sgt_simiommu *sim);
 
 /**
+ * sgt_simiommu_changes() - how many times the device's mappings may have changed
+ *
+ * Counts every map attempt (whether it succeeded or not) and every unmap: the only calls that
+ * change the mappings, the IOVA allocator and the page table. A harness that checks the
+ * bookkeeping after every step (sgt_simiommu_check()) needs to do it only when this moved.
+ *
+ * Context: any thread; takes the device lock.
+ * Return: the count; 0 for a NULL @sim.
+ */
+SGT_API uint64_t sgt_simiommu_changes(const struct sgt_simiommu *sim);
+
+/**
  * sgt_simiommu_check() - check the device's bookkeeping
  * @sim:     the device
  * @out_why: receives a static description of the first inconsistency, or NULL
