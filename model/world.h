@@ -76,6 +76,7 @@ struct sgt_harness {
 	const struct sgt_harness_device *plug; /* device 0, when it is not simulated */
 	struct sgt_device *plug_dev;
 	uint8_t *shadow; /* the model's copy of the arena */
+	uint8_t shadow_touched[H_PAGES]; /* pages the model wrote since the last compare */
 	struct sgt_test_alloc alloc;
 	struct sgt_table_params params;
 	struct sgt_simiommu *sim[SGT_H_DEVS];

@@ -71,6 +71,7 @@ static void *s_map(void *ctx, uint64_t pfn)
 	if (p) {
 		m->mapped++;
 		m->num_maps++;
+		m->page_touched[pfn - m->base_pfn] = 1;
 	}
 	return p;
 }
@@ -101,6 +102,7 @@ static int s_alloc_pages(void *ctx, unsigned int order, uint64_t *out_pfn, enum 
 		if (j < n)
 			continue;
 		memset(m->page_used + i, 1, n);
+		memset(m->page_touched + i, 1, n);
 		memset(m->arena + (i << m->mem.page_shift), 0, n << m->mem.page_shift);
 		m->live_page_allocs++;
 		*out_pfn = m->base_pfn + i;
@@ -123,9 +125,11 @@ int sgt_test_mem_init(struct sgt_test_mem *m, unsigned int page_shift, uint64_t 
 	memset(m, 0, sizeof(*m));
 	m->arena = calloc(num_pages, (size_t)1 << page_shift);
 	m->page_used = calloc(num_pages, 1);
-	if (!m->arena || !m->page_used) {
+	m->page_touched = calloc(num_pages, 1);
+	if (!m->arena || !m->page_used || !m->page_touched) {
 		free(m->arena);
 		free(m->page_used);
+		free(m->page_touched);
 		return -SGT_ENOMEM;
 	}
 	m->base_pfn = base_pfn;
@@ -162,6 +166,7 @@ void sgt_test_mem_cleanup(struct sgt_test_mem *m)
 {
 	free(m->arena);
 	free(m->page_used);
+	free(m->page_touched);
 	memset(m, 0, sizeof(*m));
 }
 

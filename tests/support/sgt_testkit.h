@@ -53,6 +53,11 @@ struct sgt_test_mem {
 	uint64_t page_allocs_atomic; /* alloc_pages attempts in SGT_ATOMIC context */
 	int64_t mapped; /* map_page minus unmap_page calls */
 	uint64_t num_maps;
+	/*
+	 * One byte per page, set when map_page or alloc_pages hands the page out: the pages that
+	 * can have changed since their owner last cleared it (a harness compares only those).
+	 */
+	uint8_t *page_touched;
 };
 
 /* Returns 0 or -SGT_ENOMEM; page_shift as in &struct sgt_memory. */
