@@ -199,12 +199,6 @@ static bool s_alloc_failed(const struct sgt_harness *h)
 	return h->alloc.fail_at && h->alloc.num_attempts >= h->alloc.fail_at;
 }
 
-/* Bytes of table byte i, as the CPU sees them in the model. */
-static uint8_t s_cpu_byte(struct sgt_harness *h, const struct m_table *mt, uint64_t i)
-{
-	return h_shadow_read(h, m_byte_addr(mt, i, H_SHIFT));
-}
-
 static void s_set_model(struct h_slot *s, struct m_table *nt)
 {
 	m_free(&s->mt);
@@ -461,21 +455,16 @@ static uint32_t *s_model_segments(struct sgt_harness *h, int dev, const struct m
 /* The model's bounce buffer, filled from the CPU bytes (a bounce map copies in every direction). */
 static uint8_t *s_bounce_from_cpu(struct sgt_harness *h, const struct m_table *mt, uint8_t *bb)
 {
-	uint64_t i;
-
 	if (!bb)
 		bb = malloc(mt->total ? mt->total : 1);
-	for (i = 0; bb && i < mt->total; i++)
-		bb[i] = s_cpu_byte(h, mt, i);
+	if (bb)
+		h_table_read(h, mt, 0, bb, mt->total);
 	return bb;
 }
 
 static void s_bounce_to_cpu(struct sgt_harness *h, const struct m_table *mt, const uint8_t *bb)
 {
-	uint64_t i;
-
-	for (i = 0; i < mt->total; i++)
-		h_shadow_write(h, m_byte_addr(mt, i, H_SHIFT), bb[i]);
+	h_table_write(h, mt, 0, bb, mt->total);
 }
 
 /* ---- the IOMMU device's quarantine ---- */
@@ -669,16 +658,21 @@ static int s_copy(struct sgt_harness *h, const struct sgt_op *op)
 		return h_fail(h, "copy/zero returned %s after %zu bytes, the model expects %zu",
 			      sgt_errname(got), got_n, want);
 	}
-	for (i = 0; i < want; i++) {
-		uint64_t addr = m_byte_addr(&s->mt, op->skip + i, H_SHIFT);
+	if (op->kind == SGT_OP_COPY_TO) {
+		i = h_table_diff(h, &s->mt, op->skip, buf, want);
+		if (i < want) {
+			uint8_t model =
+				h_shadow_read(h, m_byte_addr(&s->mt, op->skip + i, H_SHIFT));
+			uint8_t got_byte = buf[i];
 
-		if (op->kind == SGT_OP_COPY_TO && buf[i] != h_shadow_read(h, addr)) {
 			free(buf);
 			return h_fail(h, "copy_to byte %llu is %#x, model %#x",
-				      (unsigned long long)i, buf[i], h_shadow_read(h, addr));
+				      (unsigned long long)i, got_byte, model);
 		}
-		if (op->kind != SGT_OP_COPY_TO)
-			h_shadow_write(h, addr, op->kind == SGT_OP_ZERO ? 0 : buf[i]);
+	} else {
+		if (op->kind == SGT_OP_ZERO)
+			memset(buf, 0, want);
+		h_table_write(h, &s->mt, op->skip, buf, want);
 	}
 	free(buf);
 	return SGT_H_OK;
@@ -731,14 +725,13 @@ static int s_iterate(struct sgt_harness *h, const struct sgt_op *op)
 			sgt_miter_stop(&mi);
 			return h_fail(h, "mapping iterator piece crosses a page");
 		}
-		for (i = 0; i < mi.len; i++, at++) {
-			if (((uint8_t *)mi.addr)[i] != s_cpu_byte(h, &s->mt, at)) {
-				sgt_miter_stop(&mi);
-				return h_fail(h,
-					      "mapping iterator byte %llu differs from the model",
-					      (unsigned long long)at);
-			}
+		i = at + mi.len <= s->mt.total ? h_table_diff(h, &s->mt, at, mi.addr, mi.len) : 0;
+		if (i < mi.len) {
+			sgt_miter_stop(&mi);
+			return h_fail(h, "mapping iterator byte %llu differs from the model",
+				      (unsigned long long)(at + i));
 		}
+		at += mi.len;
 	}
 	sgt_miter_stop(&mi);
 	if (at != s->mt.total)
@@ -808,6 +801,18 @@ static bool s_access_allowed(struct sgt_harness *h, const struct h_slot *owner, 
 	return true;
 }
 
+/* The index of the first byte where @a and @b differ, or @n. */
+static uint64_t s_diff(const uint8_t *a, const uint8_t *b, uint64_t n)
+{
+	uint64_t k;
+
+	if (!memcmp(a, b, n))
+		return n;
+	for (k = 0; a[k] == b[k]; k++)
+		;
+	return k;
+}
+
 /* Split table bytes [skip, skip + len) into pieces within DMA segments; access each. */
 static int s_dev_access(struct sgt_harness *h, const struct sgt_op *op, bool write)
 {
@@ -849,21 +854,26 @@ static int s_dev_access(struct sgt_harness *h, const struct sgt_op *op, bool wri
 			}
 			if (got)
 				return s_expect(h, write ? "device write" : "device read", got, 0);
-			for (i = 0; i < n; i++) {
-				uint64_t at = from + i;
-				uint8_t *bb = owner->bounce ? &owner->bounce[at] : NULL;
-				uint64_t addr_cpu = m_byte_addr(&s->mt, at, H_SHIFT);
+			/* Where the device's bytes live: the bounce buffer, or the CPU's. */
+			if (write && owner->bounce) {
+				memcpy(owner->bounce + from, buf, n);
+				continue;
+			}
+			if (write) {
+				h_table_write(h, &s->mt, from, buf, n);
+				continue;
+			}
+			i = owner->bounce ? s_diff(owner->bounce + from, buf, n)
+					  : h_table_diff(h, &s->mt, from, buf, n);
+			if (i < n) {
+				uint8_t model =
+					owner->bounce
+						? owner->bounce[from + i]
+						: h_shadow_read(h, m_byte_addr(&s->mt, from + i,
+									       H_SHIFT));
 
-				if (write && bb)
-					*bb = buf[i];
-				else if (write)
-					h_shadow_write(h, addr_cpu, buf[i]);
-				else if (buf[i] != (bb ? *bb : h_shadow_read(h, addr_cpu)))
-					return h_fail(h,
-						      "device read of table byte %llu: %#x, model "
-						      "%#x",
-						      (unsigned long long)at, buf[i],
-						      bb ? *bb : h_shadow_read(h, addr_cpu));
+				return h_fail(h, "device read of table byte %llu: %#x, model %#x",
+					      (unsigned long long)(from + i), buf[i], model);
 			}
 		}
 		seg_start += it.dma_len;

@@ -59,6 +59,80 @@ const uint8_t *h_shadow_at(const struct sgt_harness *h, uint64_t addr)
 	return &h->shadow[s_shadow_index(h, addr)];
 }
 
+/*
+ * Table bytes [at, at + n) in the shadow, one model entry's run at a time (the model's entries
+ * say where each byte lives; m_byte_run() walks them). @fn is given each run.
+ */
+static uint64_t s_table_runs(struct sgt_harness *h, const struct m_table *mt, uint64_t at,
+			     uint64_t n,
+			     uint64_t (*fn)(struct sgt_harness *h, uint64_t addr, uint64_t done,
+					    uint64_t run, void *arg),
+			     void *arg)
+{
+	uint64_t done = 0, addr, run, stop;
+
+	while (done < n) {
+		run = m_byte_run(mt, at + done, H_SHIFT, &addr);
+		if (!run)
+			break; /* past the table: the callers never ask for it */
+		run = run < n - done ? run : n - done;
+		stop = fn(h, addr, done, run, arg);
+		if (stop < run)
+			return done + stop;
+		done += run;
+	}
+	return done;
+}
+
+static uint64_t s_read_run(struct sgt_harness *h, uint64_t addr, uint64_t done, uint64_t run,
+			   void *arg)
+{
+	memcpy((uint8_t *)arg + done, h_shadow_at(h, addr), run);
+	return run;
+}
+
+static uint64_t s_write_run(struct sgt_harness *h, uint64_t addr, uint64_t done, uint64_t run,
+			    void *arg)
+{
+	uint64_t i = s_shadow_index(h, addr), p;
+
+	memcpy(&h->shadow[i], (const uint8_t *)arg + done, run);
+	for (p = i >> H_SHIFT; p <= (i + run - 1) >> H_SHIFT; p++)
+		h->shadow_touched[p] = 1;
+	return run;
+}
+
+static uint64_t s_diff_run(struct sgt_harness *h, uint64_t addr, uint64_t done, uint64_t run,
+			   void *arg)
+{
+	const uint8_t *a = (const uint8_t *)arg + done, *b = h_shadow_at(h, addr);
+	uint64_t k;
+
+	if (!memcmp(a, b, run))
+		return run;
+	for (k = 0; a[k] == b[k]; k++)
+		;
+	return k;
+}
+
+void h_table_read(struct sgt_harness *h, const struct m_table *mt, uint64_t at, uint8_t *buf,
+		  uint64_t n)
+{
+	s_table_runs(h, mt, at, n, s_read_run, buf);
+}
+
+void h_table_write(struct sgt_harness *h, const struct m_table *mt, uint64_t at, const uint8_t *buf,
+		   uint64_t n)
+{
+	s_table_runs(h, mt, at, n, s_write_run, (void *)(uintptr_t)buf);
+}
+
+uint64_t h_table_diff(struct sgt_harness *h, const struct m_table *mt, uint64_t at,
+		      const uint8_t *buf, uint64_t n)
+{
+	return s_table_runs(h, mt, at, n, s_diff_run, (void *)(uintptr_t)buf);
+}
+
 const struct sgt_cpu *h_cpu(struct h_slot *s)
 {
 	switch (s->kind) {

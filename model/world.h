@@ -109,6 +109,14 @@ int h_check_world(struct sgt_harness *h);
 void h_shadow_write(struct sgt_harness *h, uint64_t addr, uint8_t v);
 uint8_t h_shadow_read(const struct sgt_harness *h, uint64_t addr);
 const uint8_t *h_shadow_at(const struct sgt_harness *h, uint64_t addr);
+/* Table bytes [at, at + n) of the model's table @mt, in the shadow: copied out, written, or
+ * compared (h_table_diff() returns the index of the first byte that differs, or @n). */
+void h_table_read(struct sgt_harness *h, const struct m_table *mt, uint64_t at, uint8_t *buf,
+		  uint64_t n);
+void h_table_write(struct sgt_harness *h, const struct m_table *mt, uint64_t at, const uint8_t *buf,
+		   uint64_t n);
+uint64_t h_table_diff(struct sgt_harness *h, const struct m_table *mt, uint64_t at,
+		      const uint8_t *buf, uint64_t n);
 uint8_t h_pattern(uint32_t seed, uint64_t i);
 bool h_device_reads(uint8_t dir);
 bool h_device_writes(uint8_t dir);
