@@ -210,6 +210,32 @@ static void s_device_params(struct sgt_harness *h, uint32_t seed)
 	}
 }
 
+static void *s_recycler_alloc(void *ctx, size_t len, enum sgt_alloc_ctx actx)
+{
+	struct h_recycler *r = ctx;
+	void *p;
+
+	(void)actx;
+	if (r->block && r->len == len) {
+		p = r->block;
+		r->block = NULL;
+		return p;
+	}
+	return malloc(len);
+}
+
+static void s_recycler_free(void *ctx, void *p, size_t len)
+{
+	struct h_recycler *r = ctx;
+
+	if (p && len >= H_RECYCLE_MIN && !r->block) {
+		r->block = p;
+		r->len = len;
+		return;
+	}
+	free(p);
+}
+
 static int s_new_devices(struct sgt_harness *h)
 {
 	int d;
@@ -228,6 +254,7 @@ static int s_new_devices(struct sgt_harness *h)
 			.reserve_msi = true,
 			.quarantine_len = H_QUARANTINE,
 			.bounce_pool = 256u << 10,
+			.alloc = &h->recycler.alloc,
 		};
 
 		if (d == SGT_SIMIOMMU_IOMMU && h->small_iova)
@@ -270,6 +297,62 @@ static int s_new_raw(struct sgt_harness *h)
 	return 0;
 }
 
+static void s_free_slot_model(struct h_slot *s);
+
+/* What a world starts with besides its memory: counters, slots, devices, the raw table. */
+static int s_start(struct sgt_harness *h, uint32_t seed)
+{
+	sgt_test_alloc_init(&h->alloc);
+	for (int i = 0; i < SGT_H_SLOTS; i++)
+		h->s[i].t = &h->tables[i];
+	h->params = (struct sgt_table_params){ .alloc = &h->alloc.alloc, .mem = &h->mem.mem };
+	s_device_params(h, seed);
+	return s_new_devices(h) || s_new_raw(h) ? -1 : 0;
+}
+
+/*
+ * The world after a sequence, back to its start: sgt_harness_finish() has dropped everything,
+ * checked every page against the shadow and freed the devices, so memory differs from its
+ * start only on the pages the model wrote or the memory handed out (h->dirty).
+ */
+int sgt_harness_reset(struct sgt_harness *h, uint32_t seed)
+{
+	uint32_t p, i;
+
+	if (!h->pristine || !h->finished)
+		return -1;
+	for (p = 0; p < H_PAGES; p++) {
+		if (!h->dirty[p])
+			continue;
+		memcpy(h->mem.arena + (uint64_t)p * H_PS, h->pristine + (uint64_t)p * H_PS, H_PS);
+		memcpy(h->shadow + (uint64_t)p * H_PS, h->pristine + (uint64_t)p * H_PS, H_PS);
+	}
+	memset(h->dirty, 0, sizeof(h->dirty));
+	memset(h->mem.page_used, 0, H_PAGES);
+	h->mem.live_page_allocs = h->mem.page_alloc_attempts = h->mem.fail_page_alloc_at = 0;
+	h->mem.page_allocs_atomic = h->mem.num_maps = 0;
+	h->mem.mapped = 0;
+	for (i = 0; i < SGT_H_SLOTS; i++) {
+		s_free_slot_model(&h->s[i]);
+		memset(&h->s[i], 0, sizeof(h->s[i]));
+	}
+	memset(h->tables, 0, sizeof(h->tables));
+	m_free(&h->raw.mt);
+	free(h->raw.chunk);
+	free(h->raw.bounce);
+	memset(&h->raw, 0, sizeof(h->raw));
+	memset(h->fail_map_pending, 0, sizeof(h->fail_map_pending));
+	memset(h->expect_reports, 0, sizeof(h->expect_reports));
+	memset(h->expect_kind, 0, sizeof(h->expect_kind));
+	memset(&h->quarantine, 0, sizeof(h->quarantine));
+	memset(h->expect_faults, 0, sizeof(h->expect_faults));
+	memset(h->checked_changes, 0, sizeof(h->checked_changes));
+	h->fail_alloc_next = 0;
+	h->why[0] = 0;
+	h->finished = false;
+	return s_start(h, seed);
+}
+
 struct sgt_harness *sgt_harness_new(uint32_t seed)
 {
 	return sgt_harness_new_with(seed, NULL);
@@ -282,21 +365,25 @@ struct sgt_harness *sgt_harness_new_with(uint32_t seed, const struct sgt_harness
 	if (!h)
 		return NULL;
 	h->plug = plug;
+	h->recycler.alloc =
+		(struct sgt_allocator){ s_recycler_alloc, s_recycler_free, &h->recycler };
 	if (plug ? sgt_test_mem_init_identity(&h->mem, H_SHIFT, H_PAGES)
 		 : sgt_test_mem_init(&h->mem, H_SHIFT, H_FIXED_BASE, H_PAGES))
 		goto fail;
 	h->base = h->mem.base_pfn;
-	sgt_test_mem_fill(&h->mem, seed);
+	/*
+	 * Every simulated world starts with the same bytes (the seed draws the devices), so that a
+	 * reset restores only the pages an input changed; with a real device, the seed's.
+	 */
+	sgt_test_mem_fill(&h->mem, plug ? seed : H_ARENA_PATTERN);
 	h->shadow = malloc(H_PAGES * H_PS);
-	if (!h->shadow)
+	h->pristine = plug ? NULL : malloc(H_PAGES * H_PS);
+	if (!h->shadow || (!plug && !h->pristine))
 		goto fail;
 	memcpy(h->shadow, h->mem.arena, H_PAGES * H_PS);
-	sgt_test_alloc_init(&h->alloc);
-	for (int i = 0; i < SGT_H_SLOTS; i++)
-		h->s[i].t = &h->tables[i];
-	h->params = (struct sgt_table_params){ .alloc = &h->alloc.alloc, .mem = &h->mem.mem };
-	s_device_params(h, seed);
-	if (s_new_devices(h) || s_new_raw(h))
+	if (h->pristine)
+		memcpy(h->pristine, h->mem.arena, H_PAGES * H_PS);
+	if (s_start(h, seed))
 		goto fail;
 	return h;
 fail:
@@ -329,6 +416,8 @@ void sgt_harness_free(struct sgt_harness *h)
 	free(h->raw.chunk);
 	free(h->raw.bounce);
 	free(h->shadow);
+	free(h->pristine);
+	free(h->recycler.block);
 	sgt_test_mem_cleanup(&h->mem);
 	free(h);
 }
@@ -581,6 +670,8 @@ static int s_compare_memory(struct sgt_harness *h, bool full)
 			      "%#x",
 			      (unsigned long long)(h->base + p), (unsigned long long)k, a[k], b[k]);
 	}
+	for (p = 0; p < H_PAGES; p++)
+		h->dirty[p] |= h->mem.page_touched[p] | h->shadow_touched[p];
 	memset(h->mem.page_touched, 0, H_PAGES);
 	memset(h->shadow_touched, 0, H_PAGES);
 	return 0;
@@ -677,5 +768,6 @@ int sgt_harness_finish(struct sgt_harness *h)
 			r = h_fail(h, "device %d: %llu leaked mappings", i,
 				   (unsigned long long)leaks);
 	}
+	h->finished = r == SGT_H_OK && !h->plug;
 	return r;
 }

@@ -158,6 +158,21 @@ struct sgt_harness_device {
 /* A harness whose device 0 is @plug (kept by pointer: it must outlive the harness). */
 struct sgt_harness *sgt_harness_new_with(uint32_t seed, const struct sgt_harness_device *plug);
 
+/**
+ * sgt_harness_reset() - start a new sequence in a finished world, reusing its memory
+ * @h:    a harness whose sgt_harness_finish() returned SGT_H_OK (simulated devices only)
+ * @seed: as for sgt_harness_new()
+ *
+ * Leaves @h exactly as sgt_harness_new(@seed) would make it (the outcome trace test,
+ * tests/trace/, replays every input through one reused world), but restores only the memory
+ * pages the last sequence changed and reuses the bounce pool's allocation. Fuzzers call it
+ * between inputs.
+ *
+ * Return: 0; -1 when @h was not finished cleanly, has a real device, or the devices could not
+ * be made again (then free @h: its state is undefined).
+ */
+int sgt_harness_reset(struct sgt_harness *h, uint32_t seed);
+
 /** sgt_harness_free() - free the world (whatever state it is in) */
 void sgt_harness_free(struct sgt_harness *h);
 

@@ -21,7 +21,12 @@
 #define H_PAGES 256u
 #define H_RAW_FIRST 240u /* the raw table's frames: kept out of every provider and allocation */
 #define H_MAX_RUN 16u /* pages per provider */
-#define H_QUARANTINE 4u /* the IOMMU device's quarantine: IOVA ranges held back after unmap */
+#define H_QUARANTINE 4u
+#define H_ARENA_PATTERN                                                                            \
+	0x5eedu /* sgt_test_mem_fill()'s seed for every simulated world */ /* the IOMMU device's   \
+									      quarantine: IOVA     \
+									      ranges held back     \
+									      after unmap */
 
 enum h_kind { H_EMPTY, H_OWNED, H_BORROWED, H_MAPPED, H_BMAPPED };
 
@@ -70,8 +75,24 @@ struct h_quarantine {
 	uint32_t n;
 };
 
+/*
+ * The simulated devices' allocator: the platform's, except that one freed block of
+ * H_RECYCLE_MIN bytes or more (a bounce pool) is kept for the next device of that size, so that
+ * a reset world does not fault its pages in again.
+ */
+#define H_RECYCLE_MIN (64u << 10)
+struct h_recycler {
+	struct sgt_allocator alloc;
+	void *block;
+	size_t len;
+};
+
 struct sgt_harness {
 	struct sgt_test_mem mem;
+	uint8_t *pristine; /* the arena as the world starts (simulated devices only) */
+	uint8_t dirty[H_PAGES]; /* pages that may differ from it (sgt_harness_reset()) */
+	bool finished; /* sgt_harness_finish() passed and freed the devices */
+	struct h_recycler recycler;
 	uint64_t base; /* the arena's first frame */
 	const struct sgt_harness_device *plug; /* device 0, when it is not simulated */
 	struct sgt_device *plug_dev;
