@@ -5,6 +5,7 @@
  * afterwards in sgt_harness_apply().
  */
 #include <stdio.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -387,6 +388,16 @@ static int s_borrow(struct sgt_harness *h, const struct sgt_op *op, bool mapped)
  * entry it cannot lay out within its constraints (too long, or its span across the boundary).
  * The device refuses those itself, so no debug report is filed.
  */
+static uint32_t *s_model_segments(struct sgt_harness *h, int dev, const struct m_table *mt,
+				  uint32_t *out_n);
+
+/*
+ * s_predict_map()'s answer for an IOMMU mapping of more merged segments than the device takes:
+ * -SGT_EINVAL, but found only after the IOVA range was allocated, so that running out of IOVA
+ * space comes first (s_may_run_out()).
+ */
+#define S_TOO_MANY_SEGMENTS (-SGT_EINVAL - 1000)
+
 static int s_predict_map(struct sgt_harness *h, int dev, const struct m_table *mt)
 {
 	const struct sgt_device_params *p = &h->dp[dev];
@@ -394,6 +405,13 @@ static int s_predict_map(struct sgt_harness *h, int dev, const struct m_table *m
 	uint64_t b = p->seg_boundary_mask ? p->seg_boundary_mask : UINT64_MAX;
 	uint32_t k;
 
+	uint64_t mask = p->dma_mask ? p->dma_mask : UINT64_MAX;
+	uint32_t *lens, n;
+
+	/* Without merging, every entry is a segment: too many are refused before anything else,
+	 * even before an injected failure, which then stays armed for the next map. */
+	if (dev != SGT_SIMIOMMU_IOMMU && p->max_segments && mt->n > p->max_segments)
+		return -SGT_EINVAL;
 	if (h->fail_map_pending[dev]) {
 		h->fail_map_pending[dev] = false;
 		return -SGT_ENOMEM;
@@ -402,6 +420,10 @@ static int s_predict_map(struct sgt_harness *h, int dev, const struct m_table *m
 		const struct m_ent *e = &mt->e[k];
 		uint64_t start = 0, span, slot = 1;
 
+		/* A device without an IOMMU cannot reach memory above its mask. */
+		if (dev == SGT_SIMIOMMU_DIRECT &&
+		    (e->pfn << H_SHIFT) + e->off + (uint64_t)e->len - 1 > mask)
+			return -SGT_ERANGE;
 		if (e->len > max_seg)
 			return -SGT_EINVAL;
 		if (dev == SGT_SIMIOMMU_IOMMU) {
@@ -417,7 +439,14 @@ static int s_predict_map(struct sgt_harness *h, int dev, const struct m_table *m
 		if ((start & ~b) != ((start + span - 1) & ~b))
 			return -SGT_EINVAL;
 	}
-	return 0;
+	/* Merged IOMMU segments are counted after the layout. */
+	if (dev != SGT_SIMIOMMU_IOMMU || !p->max_segments)
+		return 0;
+	lens = s_model_segments(h, dev, mt, &n);
+	if (!lens)
+		return INT_MIN; /* the harness is out of memory: no error code means that */
+	free(lens);
+	return n > p->max_segments ? S_TOO_MANY_SEGMENTS : 0;
 }
 
 /*
@@ -428,7 +457,14 @@ static int s_predict_map(struct sgt_harness *h, int dev, const struct m_table *m
  */
 static bool s_may_run_out(const struct sgt_harness *h, int dev, int want, int got)
 {
-	return !want && got == -SGT_ENOSPC && dev == SGT_SIMIOMMU_IOMMU && h->small_iova;
+	return (!want || want == S_TOO_MANY_SEGMENTS) && got == -SGT_ENOSPC &&
+	       dev == SGT_SIMIOMMU_IOMMU && h->small_iova;
+}
+
+/* The error code s_predict_map() means. */
+static int s_code(int want)
+{
+	return want == S_TOO_MANY_SEGMENTS ? -SGT_EINVAL : want;
 }
 
 static uint32_t *s_model_segments(struct sgt_harness *h, int dev, const struct m_table *mt,
@@ -529,6 +565,16 @@ static void s_quarantine_push(struct sgt_harness *h, int dev, uint64_t lo, uint6
 	q->hi[q->n++] = hi;
 }
 
+/*
+ * A mapping refused after its IOVA range was allocated (too many segments) gives the range back
+ * through the quarantine: nothing there to protect, but it pushes the oldest range out.
+ */
+static void s_refused_after_layout(struct sgt_harness *h, int dev, int want, int got)
+{
+	if (want == S_TOO_MANY_SEGMENTS && got == -SGT_EINVAL)
+		s_quarantine_push(h, dev, 0, 0);
+}
+
 static int s_map(struct sgt_harness *h, const struct sgt_op *op)
 {
 	struct h_slot *s = &h->s[op->slot];
@@ -541,6 +587,8 @@ static int s_map(struct sgt_harness *h, const struct sgt_op *op)
 			    SGT_MAY_SLEEP);
 	if (s_may_run_out(h, op->dev, want, got))
 		want = got;
+	s_refused_after_layout(h, op->dev, want, got);
+	want = s_code(want);
 	if (got || want) {
 		if (!got)
 			sgt_mapping_cleanup(
@@ -1010,6 +1058,8 @@ static int s_raw_map(struct sgt_harness *h, const struct sgt_op *op)
 			     SGT_MAY_SLEEP);
 	if (s_may_run_out(h, op->dev, want, got))
 		want = got;
+	s_refused_after_layout(h, op->dev, want, got);
+	want = s_code(want);
 	if (got || want)
 		return s_expect(h, "raw map", got, want);
 	free(s_model_segments(h, op->dev, &r->mt, &r->num_segs));
@@ -1073,6 +1123,8 @@ static enum sgt_dma_report_kind s_misuse_report(uint8_t variant)
 		return SGT_REPORT_UNMAP_MAPPED_NENTS;
 	case SGT_MISUSE_SYNC_WRONG_DIR:
 		return SGT_REPORT_SYNC_WRONG_DIR;
+	case SGT_MISUSE_SEGMENTS_CHANGED:
+		return SGT_REPORT_SEGMENTS_CHANGED;
 	case SGT_MISUSE_SYNC_BEYOND:
 	default:
 		return SGT_REPORT_SYNC_WRONG_NENTS; /* a sync with another count than the map's */
@@ -1113,6 +1165,14 @@ static int s_raw_misuse(struct sgt_harness *h, const struct sgt_op *op)
 								 : 3,
 			op->variant == SGT_MISUSE_WRONG_DIR ? other : (enum sgt_dma_dir)r->dir, 0);
 		s_raw_unmap_model(h);
+		break;
+	case SGT_MISUSE_SEGMENTS_CHANGED:
+		/* A driver that writes its mapped table's DMA fields (restored afterwards). */
+		if (!r->mapped)
+			return SKIP;
+		r->chunk->ents[0].dma_addr ^= H_PS;
+		got = sgt_dma_sync_sg_for_device(s_dev(h, d), &r->sgt, 3, (enum sgt_dma_dir)r->dir);
+		r->chunk->ents[0].dma_addr ^= H_PS;
 		break;
 	case SGT_MISUSE_SYNC_WRONG_DIR:
 	case SGT_MISUSE_SYNC_BEYOND:

@@ -196,6 +196,9 @@ static void s_device_params(struct sgt_harness *h, uint32_t seed)
 	/* In pages, so that a 4 KiB harness draws the same shapes as a 512-byte one. */
 	static const uint32_t max_segs[] = { 2 * H_PS, 4 * H_PS, 16 * H_PS, 0 };
 	static const uint64_t bounds[] = { 0, 8 * H_PS - 1, 64 * H_PS - 1 };
+
+	/* The direct device's mask, when drawn, reaches only the lower half of the arena. */
+	const uint64_t half = ((h->base + H_PAGES / 2) << H_SHIFT) - 1;
 	int d;
 
 	h->small_iova = seed % 4 == 0 && !h->plug;
@@ -206,7 +209,11 @@ static void s_device_params(struct sgt_harness *h, uint32_t seed)
 			.max_segment_size = max_segs[(r >> 3) % 4],
 			.seg_boundary_mask = bounds[(r >> 7) % 3],
 			.dma_mask = d == 0 ? UINT32_MAX : 0,
+			/* At most 4 segments, 1 in 4 times: tables of more are refused. */
+			.max_segments = (r >> 11) % 4 == 0 ? 4 : 0,
 		};
+		if (d == SGT_SIMIOMMU_DIRECT && (r >> 13) % 2)
+			h->dp[d].dma_mask = half;
 	}
 }
 

@@ -74,6 +74,7 @@ enum sgt_op_misuse {
 	SGT_MISUSE_SYNC_UNMAPPED, /* needs it unmapped */
 	SGT_MISUSE_SYNC_WRONG_DIR, /* needs it mapped */
 	SGT_MISUSE_SYNC_BEYOND, /* needs it mapped */
+	SGT_MISUSE_SEGMENTS_CHANGED, /* a DMA address changed, then a sync; needs it mapped */
 	SGT_MISUSE_NUM
 };
 
