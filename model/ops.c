@@ -68,6 +68,9 @@ void sgt_op_normalise(struct sgt_op *op)
 		if (op->n == 0 || op->n > 8)
 			op->n = 1 + op->n % 8;
 		break;
+	case SGT_OP_BAD_CALL:
+		op->n %= SGT_BAD_NUM;
+		break;
 	default:
 		break;
 	}
@@ -131,6 +134,10 @@ void sgt_op_describe(const struct sgt_op *op, char *buf, size_t len)
 		break;
 	case SGT_OP_FAIL_MAP:
 		snprintf(buf, len, "fail the next map on %s", s_dev_names[o.dev]);
+		break;
+	case SGT_OP_BAD_CALL:
+		snprintf(buf, len, "bad call %u (slot %u, %s, len %llu, seed %u)", o.n, o.slot,
+			 s_dev_names[o.dev], (unsigned long long)o.len, o.seed);
 		break;
 	default: {
 		static const char *const names[] = {
@@ -1202,6 +1209,176 @@ static int s_fail_map(struct sgt_harness *h, const struct sgt_op *op)
 	return SGT_H_OK;
 }
 
+/* ---- bad input: what only unit tests tried ---- */
+
+/* Nothing allocated, nothing freed: a refused call changes nothing. */
+static int s_expect_untouched(struct sgt_harness *h, const char *what, int got, int want,
+			      uint64_t allocs, uint64_t blocks)
+{
+	if (h->alloc.num_allocs - h->alloc.num_frees != allocs || h->mem.live_page_allocs != blocks)
+		return h_fail(h, "%s: a refused call left allocations behind", what);
+	return s_expect(h, what, got, want);
+}
+
+/* The fewest leading entries of @mt that cover @len bytes, as the model counts them. */
+static uint32_t s_entries_for(const struct m_table *mt, uint64_t len)
+{
+	uint64_t sum = 0;
+	uint32_t k = 0;
+
+	while (k < mt->n && sum < len)
+		sum += mt->e[k++].len;
+	return k;
+}
+
+/* Constraints for the differential check: the owner device's, one of them tightened. */
+static struct sgt_device_params s_drawn_params(const struct sgt_harness *h,
+					       const struct h_slot *owner, uint32_t seed)
+{
+	struct sgt_device_params p = h->dp[owner->dev];
+
+	switch (seed % 5) {
+	case 0:
+		p.max_segment_size = (uint32_t)(H_PS / 2 + seed % (4 * H_PS));
+		break;
+	case 1:
+		p.seg_boundary_mask = (UINT64_C(1) << (H_SHIFT + seed / 5 % 4)) - 1;
+		break;
+	case 2:
+		p.alignment = UINT64_C(1) << (seed / 5 % (H_SHIFT + 2));
+		break;
+	case 3:
+		p.max_segments = 1 + seed / 5 % 4;
+		break;
+	default:
+		p.dma_mask = (owner->iova_lo + (owner->iova_hi - owner->iova_lo) / 2) | 0xff;
+		break;
+	}
+	return p;
+}
+
+static int s_bad_split(struct sgt_harness *h, const struct sgt_op *op, const char *what,
+		       uint64_t skip, size_t num, const uint64_t *lens, int want)
+{
+	struct sgt_table out[2];
+	uint64_t allocs = h->alloc.num_allocs - h->alloc.num_frees;
+
+	return s_expect_untouched(
+		h, what,
+		sgt_split(h_cpu(&h->s[op->slot]), skip, num, lens, &h->params, out, SGT_MAY_SLEEP),
+		want, allocs, h->mem.live_page_allocs);
+}
+
+static int s_bad_caps(struct sgt_harness *h, const struct sgt_op *op)
+{
+	struct sgt_dma_caps caps;
+	uint64_t mask = h->dp[op->dev].dma_mask ? h->dp[op->dev].dma_mask : UINT64_MAX;
+	uint32_t k;
+	int got = sgt_device_caps(h_device(h, op->dev), &caps);
+
+	if (got)
+		return s_expect(h, "device caps", got, 0);
+	if (caps.page_sizes != H_PS || !caps.num_windows || caps.num_windows > SGT_DMA_MAX_WINDOWS)
+		return h_fail(h, "device %u caps: page sizes %#llx, %u windows", op->dev,
+			      (unsigned long long)caps.page_sizes, caps.num_windows);
+	for (k = 0; k < caps.num_windows; k++) {
+		if (caps.windows[k].start > caps.windows[k].last || caps.windows[k].last > mask)
+			return h_fail(h, "device %u caps: window %u is empty or beyond the mask",
+				      op->dev, k);
+	}
+	return s_expect(h, "device caps of NULL", sgt_device_caps(h_device(h, op->dev), NULL),
+			-SGT_EINVAL);
+}
+
+static int s_bad_call(struct sgt_harness *h, const struct sgt_op *op)
+{
+	uint64_t allocs = h->alloc.num_allocs - h->alloc.num_frees,
+		 blocks = h->mem.live_page_allocs;
+	struct h_slot *s = &h->s[op->slot];
+	uint64_t pfns[1] = { h->base }, lens[2] = { 1, 0 };
+	struct sgt_table t;
+	struct sgt_pages pages;
+	uint32_t num = 0;
+	size_t copied = 1;
+	int got, want;
+
+	switch (op->n) {
+	case SGT_BAD_OFFSET_ONE_PAGE:
+	case SGT_BAD_ZERO_PAGES:
+		sgt_pages_from_array(&pages, pfns, op->n == SGT_BAD_ZERO_PAGES ? 0 : 1);
+		got = sgt_table_init_from_pages(&t, &h->params, &pages,
+						op->n == SGT_BAD_ZERO_PAGES ? 0 : H_PS, 1, H_PS,
+						SGT_MAY_SLEEP);
+		return s_expect_untouched(h, "from_pages", got, -SGT_EINVAL, allocs, blocks);
+	case SGT_BAD_ORDER_TOO_LARGE:
+		got = sgt_table_init_alloc_order(&t, &h->params, H_PS, 32 - H_SHIFT, SGT_MAY_SLEEP);
+		return s_expect_untouched(h, "alloc_order", got, -SGT_EINVAL, allocs, blocks);
+	case SGT_BAD_NENTS_FOR_LEN: {
+		uint64_t len = op->len % (s->mt.total + 2);
+
+		want = len == 0 ? -SGT_EINVAL : len > s->mt.total ? -SGT_ERANGE : 0;
+		got = sgt_nents_for_len(h_cpu(s), len, &num);
+		if (got || want)
+			return s_expect_untouched(h, "nents_for_len", got, want, allocs, blocks);
+		if (num != s_entries_for(&s->mt, len))
+			return h_fail(h, "nents_for_len(%llu) is %u, model %u",
+				      (unsigned long long)len, num, s_entries_for(&s->mt, len));
+		return SGT_H_OK;
+	}
+	case SGT_BAD_SPLIT_PAST_END:
+		return s_bad_split(h, op, "split past the end", s->mt.total, 1, lens, -SGT_ERANGE);
+	case SGT_BAD_SPLIT_ZERO_LEN:
+		return s_bad_split(h, op, "split with a zero length", 0, 2, lens, -SGT_EINVAL);
+	case SGT_BAD_SPLIT_NONE:
+		return s_bad_split(h, op, "split into no table", 0, 0, lens, -SGT_EINVAL);
+	case SGT_BAD_COPY_NULL:
+		got = sgt_copy_to_buffer(h_cpu(s), 0, NULL, 1, &copied);
+		if (copied)
+			return h_fail(h, "copy to NULL counted %zu bytes", copied);
+		return s_expect_untouched(h, "copy to NULL", got, -SGT_EINVAL, allocs, blocks);
+	case SGT_BAD_CHECK_SEGMENTS: {
+		const struct sgt_sg_table *sgt;
+		struct sgt_device_params p = s_drawn_params(h, h_mapping_of(h, s), op->seed);
+		const char *why = NULL;
+
+		if (sgt_cpu_sg_table(h_cpu(s), &sgt))
+			return h_fail(h, "slot %u: no raw table", op->slot);
+		got = sgt_dma_check_segments(sgt, &p, &why);
+		want = h_segments_break(sgt, &p) ? -SGT_EINVAL : 0;
+		if (got != want)
+			return h_fail(
+				h, "check_segments says %s (%s), the harness's own checker %s (%s)",
+				sgt_errname(got), why ? why : "-", sgt_errname(want),
+				h_segments_break(sgt, &p) ? h_segments_break(sgt, &p) : "-");
+		return SGT_H_OK;
+	}
+	case SGT_BAD_CAPS:
+	default:
+		if (h_plugged(h, op->dev))
+			return SKIP; /* a real device's windows are its own */
+		return s_bad_caps(h, op);
+	}
+}
+
+/* Which slot a bad call needs, if any: the first that qualifies from the hint on. */
+static bool s_resolve_bad_call(const struct sgt_harness *h, struct sgt_op *op)
+{
+	bool mapped = op->n == SGT_BAD_CHECK_SEGMENTS;
+	int k, i;
+
+	if (op->n <= SGT_BAD_ORDER_TOO_LARGE || op->n == SGT_BAD_CAPS)
+		return true;
+	for (k = 0; k < SGT_H_SLOTS; k++) {
+		i = (op->slot + k) % SGT_H_SLOTS;
+		if (mapped ? h->s[i].kind == H_MAPPED || h->s[i].kind == H_BMAPPED
+			   : h->s[i].kind != H_EMPTY) {
+			op->slot = (uint8_t)i;
+			return true;
+		}
+	}
+	return false;
+}
+
 /* ---- resolving slots: an operation's slots are hints ---- */
 
 static bool s_slot_ok(const struct sgt_harness *h, int kind, int i)
@@ -1262,6 +1439,8 @@ static bool s_resolve(const struct sgt_harness *h, struct sgt_op *op)
 		   op->kind == SGT_OP_WRAP_MAPPED;
 	int k, i;
 
+	if (op->kind == SGT_OP_BAD_CALL)
+		return s_resolve_bad_call(h, op);
 	if (op->kind >= SGT_OP_RAW_MAP)
 		return true; /* no slot */
 	for (k = 0; k < SGT_H_SLOTS; k++) {
@@ -1330,6 +1509,8 @@ static int s_dispatch(struct sgt_harness *h, const struct sgt_op *op)
 	case SGT_OP_FAIL_ALLOC:
 		h->fail_alloc_next = op->n;
 		return SGT_H_OK;
+	case SGT_OP_BAD_CALL:
+		return s_bad_call(h, op);
 	case SGT_OP_FAIL_MAP:
 	default:
 		return s_fail_map(h, op);

@@ -214,6 +214,10 @@ static void s_device_params(struct sgt_harness *h, uint32_t seed)
 		};
 		if (d == SGT_SIMIOMMU_DIRECT && (r >> 13) % 2)
 			h->dp[d].dma_mask = half;
+		/* The small IOVA window reaches past the mask, half the time: allocations must
+		 * stay under it (the IOVA allocator's limit). */
+		if (d == SGT_SIMIOMMU_IOMMU && h->small_iova && (r >> 13) % 2)
+			h->dp[d].dma_mask = H_SMALL_IOVA + H_SMALL_IOVA_LEN / 2 - 1;
 	}
 }
 
@@ -265,7 +269,9 @@ static int s_new_devices(struct sgt_harness *h)
 		};
 
 		if (d == SGT_SIMIOMMU_IOMMU && h->small_iova)
-			p.iova_window = (struct sgt_dma_window){ 0x100000, 0x100000 + 0x8000 - 1 };
+			p.iova_window =
+				(struct sgt_dma_window){ H_SMALL_IOVA,
+							 H_SMALL_IOVA + H_SMALL_IOVA_LEN - 1 };
 
 		if (sgt_simiommu_new(&p, &h->sim[d]))
 			return -1;
@@ -336,6 +342,8 @@ int sgt_harness_reset(struct sgt_harness *h, uint32_t seed)
 	}
 	memset(h->dirty, 0, sizeof(h->dirty));
 	memset(h->mem.page_used, 0, H_PAGES);
+	memset(h->mem.block_order, 0, H_PAGES);
+	h->mem.bad_frees = 0;
 	h->mem.live_page_allocs = h->mem.page_alloc_attempts = h->mem.fail_page_alloc_at = 0;
 	h->mem.page_allocs_atomic = h->mem.num_maps = 0;
 	h->mem.mapped = 0;
@@ -468,8 +476,7 @@ static int s_check_entries(struct sgt_harness *h, int i, const struct sgt_cpu *c
  * nothing with the library: the core accepts a backend's mapping with sgt_dma_check_segments(),
  * so a bug there would hide in both if the harness called it too. Walks the chunks directly.
  */
-static const char *s_segments_break(const struct sgt_sg_table *sgt,
-				    const struct sgt_device_params *p)
+const char *h_segments_break(const struct sgt_sg_table *sgt, const struct sgt_device_params *p)
 {
 	uint64_t mask = p->dma_mask ? p->dma_mask : UINT64_MAX;
 	uint64_t max = p->max_segment_size ? p->max_segment_size : SGT_DMA_DEFAULT_MAX_SEGMENT;
@@ -516,7 +523,7 @@ static int s_check_dma(struct sgt_harness *h, int i, struct h_slot *s)
 
 	if (sgt_cpu_sg_table(h_cpu(s), &sgt))
 		return h_fail(h, "slot %d: no raw table", i);
-	why = s_segments_break(sgt, &h->dp[owner->dev]);
+	why = h_segments_break(sgt, &h->dp[owner->dev]);
 	if (why)
 		return h_fail(h, "slot %d: DMA segments break the device's limits: %s", i, why);
 	if (sgt->num_dma_ents != owner->num_segs)
@@ -703,6 +710,11 @@ int h_check_world(struct sgt_harness *h)
 	    h->raw.sgt.num_dma_ents != (h->raw.mapped ? h->raw.num_segs : 0))
 		return h_fail(h, "raw table: invalid or %u DMA segments, model %u",
 			      h->raw.sgt.num_dma_ents, h->raw.mapped ? h->raw.num_segs : 0);
+	if (h->mem.bad_frees)
+		return h_fail(h,
+			      "%llu page blocks freed with another order than allocated, or "
+			      "never allocated",
+			      (unsigned long long)h->mem.bad_frees);
 	if (s_compare_memory(h, h_plugged(h, 0)))
 		return SGT_H_MISMATCH;
 	return s_check_devices(h);

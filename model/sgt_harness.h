@@ -61,6 +61,7 @@ enum sgt_op_kind {
 	SGT_OP_RAW_MISUSE, /* one DMA-API misuse on the raw table (variant) */
 	SGT_OP_FAIL_ALLOC, /* the next operation's Nth allocation fails (n) */
 	SGT_OP_FAIL_MAP, /* the next map on dev fails */
+	SGT_OP_BAD_CALL, /* one call with bad input (n: enum sgt_op_bad): the documented error */
 	SGT_OP_NUM_KINDS
 };
 
@@ -76,6 +77,25 @@ enum sgt_op_misuse {
 	SGT_MISUSE_SYNC_BEYOND, /* needs it mapped */
 	SGT_MISUSE_SEGMENTS_CHANGED, /* a DMA address changed, then a sync; needs it mapped */
 	SGT_MISUSE_NUM
+};
+
+/**
+ * enum sgt_op_bad - variants of SGT_OP_BAD_CALL: inputs the other operations never make, each
+ * with the error its documentation promises, and nothing changed (the world checks that follow)
+ */
+enum sgt_op_bad {
+	SGT_BAD_OFFSET_ONE_PAGE, /* from_pages with an offset of exactly one page */
+	SGT_BAD_ZERO_PAGES, /* from_pages from a provider with no page */
+	SGT_BAD_ORDER_TOO_LARGE, /* alloc_order with blocks past 2^31 bytes */
+	SGT_BAD_NENTS_FOR_LEN, /* nents_for_len(len % (total + 2)) on slot: 0, inside, end, past */
+	SGT_BAD_SPLIT_PAST_END, /* split of one byte at the table's end */
+	SGT_BAD_SPLIT_ZERO_LEN, /* split with a zero length among the lengths */
+	SGT_BAD_SPLIT_NONE, /* split into zero tables */
+	SGT_BAD_COPY_NULL, /* copy to a NULL buffer */
+	SGT_BAD_CHECK_SEGMENTS, /* sgt_dma_check_segments() on a mapped slot against constraints
+				   drawn from seed: its verdict against the harness's own */
+	SGT_BAD_CAPS, /* sgt_device_caps() on dev: what the simulator must say */
+	SGT_BAD_NUM
 };
 
 /** enum sgt_op_layout - how a pages provider's frames are laid out */

@@ -22,6 +22,8 @@
 #define H_RAW_FIRST 240u /* the raw table's frames: kept out of every provider and allocation */
 #define H_MAX_RUN 16u /* pages per provider */
 #define H_QUARANTINE 4u
+#define H_SMALL_IOVA UINT64_C(0x100000) /* the small IOVA window: maps may run out of space */
+#define H_SMALL_IOVA_LEN UINT64_C(0x8000)
 #define H_ARENA_PATTERN                                                                            \
 	0x5eedu /* sgt_test_mem_fill()'s seed for every simulated world */ /* the IOMMU device's   \
 									      quarantine: IOVA     \
@@ -127,6 +129,8 @@ bool h_plugged(const struct sgt_harness *h, int dev);
 int h_dma_read(struct sgt_harness *h, int dev, uint64_t addr, void *buf, size_t n);
 int h_dma_write(struct sgt_harness *h, int dev, uint64_t addr, const void *buf, size_t n);
 int h_check_world(struct sgt_harness *h);
+/* The harness's own reading of a mapped table against device constraints; NULL when it holds. */
+const char *h_segments_break(const struct sgt_sg_table *sgt, const struct sgt_device_params *p);
 void h_shadow_write(struct sgt_harness *h, uint64_t addr, uint8_t v);
 uint8_t h_shadow_read(const struct sgt_harness *h, uint64_t addr);
 const uint8_t *h_shadow_at(const struct sgt_harness *h, uint64_t addr);

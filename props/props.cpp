@@ -373,6 +373,7 @@ template <sgt_op_kind K> struct Plain : Op {
 		case SGT_OP_RAW_MISUSE:
 		case SGT_OP_FAIL_ALLOC:
 		case SGT_OP_FAIL_MAP:
+		case SGT_OP_BAD_CALL:
 			return true;
 		default:
 			return any(m, { Model::Owned, Model::Borrowed, Model::Mapped,
@@ -388,6 +389,8 @@ template <sgt_op_kind K> struct Plain : Op {
 					 { Model::Owned, Model::Borrowed, Model::Mapped,
 					   Model::BMapped },
 					 false);
+		if (K == SGT_OP_BAD_CALL)
+			op.n = *choice<uint32_t>(0, SGT_BAD_NUM);
 		if (K == SGT_OP_STALE_USE) {
 			std::vector<uint8_t> v;
 			for (uint8_t i = 0; i < SGT_H_SLOTS; i++)
@@ -424,8 +427,8 @@ RC_GTEST_PROP(Props, RandomSequencesAgreeWithTheModel, ())
 			Plain<SGT_OP_DEV_WRITE>, Plain<SGT_OP_DEV_WRITE>, Plain<SGT_OP_DEV_READ>,
 			Plain<SGT_OP_SYNC_CPU>, Plain<SGT_OP_SYNC_CPU>, Plain<SGT_OP_SYNC_DEV>,
 			Plain<SGT_OP_STALE_USE>, Plain<SGT_OP_RAW_MAP>, Plain<SGT_OP_RAW_UNMAP>,
-			Plain<SGT_OP_RAW_MISUSE>, Plain<SGT_OP_FAIL_ALLOC>,
-			Plain<SGT_OP_FAIL_MAP>>());
+			Plain<SGT_OP_RAW_MISUSE>, Plain<SGT_OP_FAIL_ALLOC>, Plain<SGT_OP_FAIL_MAP>,
+			Plain<SGT_OP_BAD_CALL>>());
 	int finish = sgt_harness_finish(sut.h);
 	std::string why = sgt_harness_why(sut.h);
 	sgt_harness_free(sut.h);

@@ -11,7 +11,7 @@ cmake --preset coverage >/dev/null
 cmake --build --preset coverage >/dev/null
 out=build/coverage
 rm -rf "$out/profiles" && mkdir -p "$out/profiles"
-label=(-L fuzz-replay)
+label=(-R "^fuzz_replay[.]")
 [ "${1:-}" = --all-tests ] && label=()
 (cd "$out" && LLVM_PROFILE_FILE="$PWD/profiles/%p-%m.profraw" ctest "${label[@]}" >/dev/null)
 llvm-profdata merge -sparse "$out"/profiles/*.profraw -o "$out/sgt.profdata"

@@ -34,9 +34,8 @@ void sim_fault(struct sgt_simiommu *s, uint64_t addr, uint64_t len,
 	s->num_faults++;
 }
 
-static int s_caps(struct sgt_device *dev, struct sgt_dma_caps *out)
+static void s_aperture(struct sgt_simiommu *s, struct sgt_dma_caps *out)
 {
-	struct sgt_simiommu *s = sim_of(dev);
 	const struct sgt_dma_window msi = { 0xfee00000, 0xfeefffff };
 	struct sgt_dma_window w = s->window;
 
@@ -47,7 +46,7 @@ static int s_caps(struct sgt_device *dev, struct sgt_dma_caps *out)
 	out->max_mappings = s->p.max_mappings;
 	if (s->p.mode == SGT_SIMIOMMU_DIRECT) {
 		out->windows[out->num_windows++] = (struct sgt_dma_window){ 0, s->mask };
-		return 0;
+		return;
 	}
 	if (s->p.mode == SGT_SIMIOMMU_IOMMU && s->p.reserve_msi && w.start <= msi.last &&
 	    msi.start <= w.last) {
@@ -57,9 +56,28 @@ static int s_caps(struct sgt_device *dev, struct sgt_dma_caps *out)
 		if (w.last > msi.last)
 			out->windows[out->num_windows++] =
 				(struct sgt_dma_window){ msi.last + 1, w.last };
-		return 0;
+		return;
 	}
 	out->windows[out->num_windows++] = w;
+}
+
+/* The windows a driver may use: the aperture's parts below the DMA mask. */
+static int s_caps(struct sgt_device *dev, struct sgt_dma_caps *out)
+{
+	struct sgt_simiommu *s = sim_of(dev);
+	uint32_t i, n = 0;
+
+	s_aperture(s, out);
+	for (i = 0; i < out->num_windows; i++) {
+		struct sgt_dma_window w = out->windows[i];
+
+		if (w.start > s->mask)
+			continue;
+		if (w.last > s->mask)
+			w.last = s->mask;
+		out->windows[n++] = w;
+	}
+	out->num_windows = n;
 	return 0;
 }
 
@@ -73,7 +91,10 @@ static const struct sgt_dma_ops s_ops = {
 	.caps = s_caps,
 };
 
-/* The IOVA window (iommu) or bounce pool window, clipped to the mask and the page table. */
+/*
+ * The IOVA window (iommu: the aperture, clipped to the page table; the default one also to the
+ * mask) or the bounce pool's window (under the mask).
+ */
 static int s_window(struct sgt_simiommu *s)
 {
 	uint64_t reach = (sim_pt_max_page() << sim_shift(s)) - 1;
@@ -90,11 +111,13 @@ static int s_window(struct sgt_simiommu *s)
 		s->window = (struct sgt_dma_window){ 0, top };
 		return 0;
 	}
+	/* An explicit aperture may pass the mask (allocations stay under it); the default may not.
+	 */
 	s->window = s->p.iova_window;
 	if (s->window.start == 0 && s->window.last == 0)
 		s->window = (struct sgt_dma_window){ UINT64_C(1) << 20, top };
-	if (s->window.last > top)
-		s->window.last = top;
+	if (s->window.last > reach)
+		s->window.last = reach;
 	return s->window.start <= s->window.last ? 0 : -SGT_EINVAL;
 }
 

@@ -103,6 +103,7 @@ static int s_alloc_pages(void *ctx, unsigned int order, uint64_t *out_pfn, enum 
 			continue;
 		memset(m->page_used + i, 1, n);
 		memset(m->page_touched + i, 1, n);
+		m->block_order[i] = (uint8_t)(order + 1);
 		memset(m->arena + (i << m->mem.page_shift), 0, n << m->mem.page_shift);
 		m->live_page_allocs++;
 		*out_pfn = m->base_pfn + i;
@@ -114,8 +115,15 @@ static int s_alloc_pages(void *ctx, unsigned int order, uint64_t *out_pfn, enum 
 static void s_free_pages(void *ctx, uint64_t pfn, unsigned int order)
 {
 	struct sgt_test_mem *m = ctx;
+	uint64_t i = pfn - m->base_pfn;
 
-	memset(m->page_used + (pfn - m->base_pfn), 0, (size_t)1 << order);
+	/* Like the kernel's free_pages(), the order must be the allocation's: count a mismatch. */
+	if (pfn < m->base_pfn || i >= m->num_pages || m->block_order[i] != order + 1) {
+		m->bad_frees++;
+		return;
+	}
+	m->block_order[i] = 0;
+	memset(m->page_used + i, 0, (size_t)1 << order);
 	m->live_page_allocs--;
 }
 
@@ -126,10 +134,12 @@ int sgt_test_mem_init(struct sgt_test_mem *m, unsigned int page_shift, uint64_t 
 	m->arena = calloc(num_pages, (size_t)1 << page_shift);
 	m->page_used = calloc(num_pages, 1);
 	m->page_touched = calloc(num_pages, 1);
-	if (!m->arena || !m->page_used || !m->page_touched) {
+	m->block_order = calloc(num_pages, 1);
+	if (!m->arena || !m->page_used || !m->page_touched || !m->block_order) {
 		free(m->arena);
 		free(m->page_used);
 		free(m->page_touched);
+		free(m->block_order);
 		return -SGT_ENOMEM;
 	}
 	m->base_pfn = base_pfn;
@@ -167,6 +177,7 @@ void sgt_test_mem_cleanup(struct sgt_test_mem *m)
 	free(m->arena);
 	free(m->page_used);
 	free(m->page_touched);
+	free(m->block_order);
 	memset(m, 0, sizeof(*m));
 }
 

@@ -58,6 +58,13 @@ struct sgt_test_mem {
 	 * can have changed since their owner last cleared it (a harness compares only those).
 	 */
 	uint8_t *page_touched;
+	/*
+	 * Page blocks by order: block_order[i] is 1 + the order of the block that starts at page i
+	 * (0: no block starts there). free_pages() of a frame that starts no block, or with
+	 * another order than the block was allocated with, counts in bad_frees and frees nothing.
+	 */
+	uint8_t *block_order;
+	uint64_t bad_frees;
 };
 
 /* Returns 0 or -SGT_ENOMEM; page_shift as in &struct sgt_memory. */

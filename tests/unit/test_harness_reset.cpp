@@ -42,6 +42,8 @@ void expect_same_world(sgt_harness *a, sgt_harness *b, size_t input)
 	EXPECT_EQ(0, memcmp(a->mem.arena, b->mem.arena, H_PAGES * H_PS)) << "memory";
 	EXPECT_EQ(0, memcmp(a->shadow, b->shadow, H_PAGES * H_PS)) << "shadow";
 	EXPECT_EQ(0, memcmp(a->mem.page_used, b->mem.page_used, H_PAGES)) << "page ownership";
+	EXPECT_EQ(0, memcmp(a->mem.block_order, b->mem.block_order, H_PAGES)) << "page blocks";
+	EXPECT_EQ(a->mem.bad_frees, 0u);
 	EXPECT_EQ(a->mem.live_page_allocs + a->mem.page_alloc_attempts + a->mem.num_maps +
 			  (uint64_t)a->mem.mapped,
 		  0u);

@@ -65,8 +65,11 @@ enum sgt_simiommu_fault_kind {
  * @mode:           SGT_SIMIOMMU_IOMMU, _DIRECT or _BOUNCE.
  * @mem:            the CPU memory domain the device reaches (the tables' domain); required.
  * @device:         the device's constraints.
- * @iova_window:    iommu mode: the IOVA window (clipped to the DMA mask and to 48 bits of
- *                  page-table reach); a zero window means [1 MiB, DMA mask].
+ * @iova_window:    iommu mode: the IOVA window, the IOMMU's aperture (clipped to 48 bits of
+ *                  page-table reach); a zero window means [1 MiB, DMA mask]. A window that
+ *                  reaches past the DMA mask is allowed: as in Linux's iommu-dma, each
+ *                  allocation is limited to the mask (the IOVA allocator's limit), and
+ *                  sgt_device_caps() reports the windows clipped to it.
  * @reserve_msi:    iommu mode: keep the x86 MSI window 0xfee00000-0xfeefffff out of the IOVA space.
  * @quarantine_len: iommu mode: freed IOVA ranges held back before reuse.
  * @bounce_pool:    bounce mode: pool size in bytes (0: 4 MiB); the pool sits at DMA address
