@@ -194,7 +194,8 @@ int h_dma_write(struct sgt_harness *h, int dev, uint64_t addr, const void *buf, 
 static void s_device_params(struct sgt_harness *h, uint32_t seed)
 {
 	/* In pages, so that a 4 KiB harness draws the same shapes as a 512-byte one. */
-	static const uint32_t max_segs[] = { 2 * H_PS, 4 * H_PS, 16 * H_PS, 0 };
+	/* Two and a half pages: a maximum that is not a page multiple (merging must respect it). */
+	static const uint32_t max_segs[] = { 2 * H_PS, 4 * H_PS, 16 * H_PS, 0, 5 * H_PS / 2 };
 	static const uint64_t bounds[] = { 0, 8 * H_PS - 1, 64 * H_PS - 1 };
 
 	/* The direct device's mask, when drawn, reaches only the lower half of the arena. */
@@ -206,7 +207,7 @@ static void s_device_params(struct sgt_harness *h, uint32_t seed)
 		uint32_t r = seed * 2654435761u + (uint32_t)d * 40503u;
 
 		h->dp[d] = (struct sgt_device_params){
-			.max_segment_size = max_segs[(r >> 3) % 4],
+			.max_segment_size = max_segs[(r >> 3) % 5],
 			.seg_boundary_mask = bounds[(r >> 7) % 3],
 			.dma_mask = d == 0 ? UINT32_MAX : 0,
 			/* At most 4 segments, 1 in 4 times: tables of more are refused. */

@@ -7,7 +7,9 @@
 # With --fuzzer, the same mutants face the `ops` fuzz target instead (libFuzzer, ASan+UBSan, the
 # record-level mutator, from corpus/ops): the fuzzing half of the teeth, slower, so opt-in.
 #
-# usage: tools/teeth.sh [--fuzzer] [--budget SECONDS] [mutant-name ...]
+# With --empty (and --fuzzer), the fuzzer starts from an empty corpus instead of corpus/ops.
+#
+# usage: tools/teeth.sh [--fuzzer [--empty]] [--budget SECONDS] [mutant-name ...]
 #        (default: every mutant, 60 s each)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,10 +17,12 @@ root=$PWD
 budget=60
 names=()
 fuzzer=0
+empty=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--budget) budget=$2; shift 2 ;;
 	--fuzzer) fuzzer=1; shift ;;
+	--empty) empty=1; shift ;;
 	*) names+=("$1"); shift ;;
 	esac
 done
@@ -27,6 +31,7 @@ done
 tools/deps.sh patch
 out=$root/build/teeth
 [ $fuzzer -eq 0 ] || out=$root/build/teeth-fuzzer
+[ $empty -eq 0 ] || out=$root/build/teeth-fuzzer-empty
 src=$out/src
 # A fresh build every run: the copy keeps the sources' times, which are older than the objects a
 # mutant left behind, so an incremental build would keep the last mutant (found by the baseline
@@ -46,6 +51,7 @@ if [ $fuzzer -eq 1 ]; then
 		-DSGT_WERROR=ON >"$out/configure.log" 2>&1 || { cat "$out/configure.log"; exit 1; }
 	target=fuzz_ops
 	what="the ops fuzzer"
+	[ $empty -eq 0 ] || what="the ops fuzzer from an empty corpus"
 else
 	cmake -S "$src" -B "$out/build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 		-DSGT_BUILD_TESTS=ON -DSGT_BUILD_BENCH=OFF -DSGT_WERROR=ON >"$out/configure.log" 2>&1 ||
@@ -58,7 +64,8 @@ cmake --build "$out/build" --target $target >"$out/build.log" 2>&1 || { cat "$ou
 # One bounded run of the checker; fails (non-zero) when it finds something.
 check() {
 	if [ $fuzzer -eq 1 ]; then
-		rm -rf "$out/corpus" && cp -r "$src/corpus/ops" "$out/corpus"
+		rm -rf "$out/corpus" && mkdir "$out/corpus"
+		[ $empty -eq 1 ] || cp "$src/corpus/ops"/* "$out/corpus"/
 		timeout $((budget + 30)) "$out/build/fuzz/fuzz_ops" -max_total_time="$budget" \
 			-max_len=1412 -len_control=0 -dict="$src/fuzz/ops.dict" -timeout=10 \
 			-artifact_prefix="$out/" "$out/corpus"
