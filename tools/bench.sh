@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The benchmarks: build sgt (default preset) and run them, each ending with a
 # summary table: table construction, memory per entry and copy bandwidth against memcpy; then
-# map+unmap cost per entry in each simulated-IOMMU mode and the IOVA allocator under load.
+# map+unmap cost per entry in each simulated-IOMMU mode and the IOVA allocator under load; then
+# the fuzzing harness's checked operations per second (tools/harness-speed.sh).
 # (Benchmarks, not tests: they assert nothing about speed.)
 # usage: tools/bench.sh [google-benchmark flags, e.g. --benchmark_filter=Build]
 set -euo pipefail
@@ -13,3 +14,5 @@ cmake --build --preset default --target sgt_bench sgt_bench_dma
 flags=(--benchmark_repetitions=3 --benchmark_report_aggregates_only=true --benchmark_min_time=0.1)
 ./build/default/bench/sgt_bench "${flags[@]}" "$@"
 ./build/default/bench/sgt_bench_dma "${flags[@]}" "$@"
+# The harness's checked operations per second (issue 12): tools/harness-speed.sh.
+tools/harness-speed.sh
