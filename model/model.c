@@ -126,6 +126,16 @@ uint64_t m_byte_run(const struct m_table *t, uint64_t i, unsigned int shift, uin
 	return t->e[k].len - i;
 }
 
+uint32_t m_entries_for(const struct m_table *t, uint64_t len)
+{
+	uint64_t sum = 0;
+	uint32_t k = 0;
+
+	while (k < t->n && sum < len)
+		sum += t->e[k++].len;
+	return k;
+}
+
 bool m_slice(struct m_table *dst, const struct m_table *src, uint64_t skip, uint64_t len,
 	     unsigned int shift)
 {

@@ -47,6 +47,9 @@ uint64_t m_byte_addr(const struct m_table *t, uint64_t i, unsigned int shift);
  */
 uint64_t m_byte_run(const struct m_table *t, uint64_t i, unsigned int shift, uint64_t *out_addr);
 
+/* The fewest leading entries of @t that cover @len bytes. */
+uint32_t m_entries_for(const struct m_table *t, uint64_t len);
+
 /* The entries of the byte range [skip, skip + len) of @src, cut at the range's ends. */
 bool m_slice(struct m_table *dst, const struct m_table *src, uint64_t skip, uint64_t len,
 	     unsigned int shift);

@@ -71,6 +71,7 @@ void sgt_op_normalise(struct sgt_op *op)
 	case SGT_OP_BAD_CALL:
 		op->n %= SGT_BAD_NUM;
 		break;
+
 	default:
 		break;
 	}
@@ -135,6 +136,17 @@ void sgt_op_describe(const struct sgt_op *op, char *buf, size_t len)
 	case SGT_OP_FAIL_MAP:
 		snprintf(buf, len, "fail the next map on %s", s_dev_names[o.dev]);
 		break;
+	case SGT_OP_HUGE: {
+		struct h_huge_params hp = h_huge_draw(&o);
+
+		snprintf(buf, len,
+			 "huge table: %u pages of 16 MiB (%s), offset %u, size %llu, max_segment "
+			 "%u; nents_for_len %llu; split at %llu; map with max segment %u",
+			 hp.pages, hp.runs ? "runs" : "contiguous", hp.offset,
+			 (unsigned long long)hp.size, hp.max_seg, (unsigned long long)hp.nents_len,
+			 (unsigned long long)hp.split_skip, hp.dev_max_seg);
+		break;
+	}
 	case SGT_OP_BAD_CALL:
 		snprintf(buf, len, "bad call %u (slot %u, %s, len %llu, seed %u)", o.n, o.slot,
 			 s_dev_names[o.dev], (unsigned long long)o.len, o.seed);
@@ -1220,17 +1232,6 @@ static int s_expect_untouched(struct sgt_harness *h, const char *what, int got, 
 	return s_expect(h, what, got, want);
 }
 
-/* The fewest leading entries of @mt that cover @len bytes, as the model counts them. */
-static uint32_t s_entries_for(const struct m_table *mt, uint64_t len)
-{
-	uint64_t sum = 0;
-	uint32_t k = 0;
-
-	while (k < mt->n && sum < len)
-		sum += mt->e[k++].len;
-	return k;
-}
-
 /* Constraints for the differential check: the owner device's, one of them tightened. */
 static struct sgt_device_params s_drawn_params(const struct sgt_harness *h,
 					       const struct h_slot *owner, uint32_t seed)
@@ -1320,9 +1321,9 @@ static int s_bad_call(struct sgt_harness *h, const struct sgt_op *op)
 		got = sgt_nents_for_len(h_cpu(s), len, &num);
 		if (got || want)
 			return s_expect_untouched(h, "nents_for_len", got, want, allocs, blocks);
-		if (num != s_entries_for(&s->mt, len))
+		if (num != m_entries_for(&s->mt, len))
 			return h_fail(h, "nents_for_len(%llu) is %u, model %u",
-				      (unsigned long long)len, num, s_entries_for(&s->mt, len));
+				      (unsigned long long)len, num, m_entries_for(&s->mt, len));
 		return SGT_H_OK;
 	}
 	case SGT_BAD_SPLIT_PAST_END:
@@ -1511,6 +1512,8 @@ static int s_dispatch(struct sgt_harness *h, const struct sgt_op *op)
 		return SGT_H_OK;
 	case SGT_OP_BAD_CALL:
 		return s_bad_call(h, op);
+	case SGT_OP_HUGE:
+		return h_huge(h, op);
 	case SGT_OP_FAIL_MAP:
 	default:
 		return s_fail_map(h, op);

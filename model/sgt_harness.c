@@ -445,8 +445,7 @@ void sgt_harness_free(struct sgt_harness *h)
 
 /* ---- the checks after every step ---- */
 
-static int s_check_entries(struct sgt_harness *h, int i, const struct sgt_cpu *c,
-			   const struct m_table *mt)
+int h_check_entries(struct sgt_harness *h, int i, const struct sgt_cpu *c, const struct m_table *mt)
 {
 	struct sgt_ent_iter it;
 	uint64_t total = 0;
@@ -706,7 +705,7 @@ int h_check_world(struct sgt_harness *h)
 
 		if (s->kind == H_EMPTY)
 			continue;
-		err = s_check_entries(h, i, h_cpu(s), &s->mt);
+		err = h_check_entries(h, i, h_cpu(s), &s->mt);
 		if (!err && (s->kind == H_MAPPED || s->kind == H_BMAPPED))
 			err = s_check_dma(h, i, s);
 		if (err)

@@ -62,6 +62,7 @@ enum sgt_op_kind {
 	SGT_OP_FAIL_ALLOC, /* the next operation's Nth allocation fails (n) */
 	SGT_OP_FAIL_MAP, /* the next map on dev fails */
 	SGT_OP_BAD_CALL, /* one call with bad input (n: enum sgt_op_bad): the documented error */
+	SGT_OP_HUGE, /* a table past 4 GiB in a memory without bytes: build, count, split, map */
 	SGT_OP_NUM_KINDS
 };
 

@@ -24,6 +24,9 @@
 #define H_QUARANTINE 4u
 #define H_SMALL_IOVA UINT64_C(0x100000) /* the small IOVA window: maps may run out of space */
 #define H_SMALL_IOVA_LEN UINT64_C(0x8000)
+#define H_HUGE_SHIFT 24u /* SGT_OP_HUGE: 16 MiB pages, 4 to 16 GiB per table */
+#define H_HUGE_MIN_PAGES 256u
+#define H_HUGE_MAX_PAGES 1024u
 #define H_ARENA_PATTERN                                                                            \
 	0x5eedu /* sgt_test_mem_fill()'s seed for every simulated world */ /* the IOMMU device's   \
 									      quarantine: IOVA     \
@@ -129,6 +132,9 @@ bool h_plugged(const struct sgt_harness *h, int dev);
 int h_dma_read(struct sgt_harness *h, int dev, uint64_t addr, void *buf, size_t n);
 int h_dma_write(struct sgt_harness *h, int dev, uint64_t addr, const void *buf, size_t n);
 int h_check_world(struct sgt_harness *h);
+/* A table's invariants, entries and length against the model's (@i names it in messages). */
+int h_check_entries(struct sgt_harness *h, int i, const struct sgt_cpu *c,
+		    const struct m_table *mt);
 /* The harness's own reading of a mapped table against device constraints; NULL when it holds. */
 const char *h_segments_break(const struct sgt_sg_table *sgt, const struct sgt_device_params *p);
 void h_shadow_write(struct sgt_harness *h, uint64_t addr, uint8_t v);
@@ -148,5 +154,19 @@ bool h_device_writes(uint8_t dir);
 
 /* operations (ops.c) */
 int h_do_op(struct sgt_harness *h, struct sgt_op *op);
+/* SGT_OP_HUGE (huge.c): what it draws, all derived from a normalised operation */
+struct h_huge_params {
+	uint32_t pages; /* H_HUGE_MIN_PAGES..H_HUGE_MAX_PAGES */
+	bool runs; /* runs of contiguous frames, or all contiguous */
+	uint32_t offset; /* in the first 16 MiB page */
+	uint64_t size;
+	uint32_t max_seg; /* the table's: 3 GiB or 4 GiB - 1 */
+	uint64_t nents_len; /* 1..size */
+	uint64_t split_skip, split_len;
+	uint32_t dev_max_seg; /* the IOMMU device's: 0 (64 KiB), 2 GiB or 4 GiB - 1 */
+	uint32_t seed;
+};
+struct h_huge_params h_huge_draw(const struct sgt_op *op);
+int h_huge(struct sgt_harness *h, const struct sgt_op *op);
 
 #endif /* SGT_HARNESS_WORLD_H */

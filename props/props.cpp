@@ -374,6 +374,7 @@ template <sgt_op_kind K> struct Plain : Op {
 		case SGT_OP_FAIL_ALLOC:
 		case SGT_OP_FAIL_MAP:
 		case SGT_OP_BAD_CALL:
+		case SGT_OP_HUGE:
 			return true;
 		default:
 			return any(m, { Model::Owned, Model::Borrowed, Model::Mapped,
@@ -428,7 +429,7 @@ RC_GTEST_PROP(Props, RandomSequencesAgreeWithTheModel, ())
 			Plain<SGT_OP_SYNC_CPU>, Plain<SGT_OP_SYNC_CPU>, Plain<SGT_OP_SYNC_DEV>,
 			Plain<SGT_OP_STALE_USE>, Plain<SGT_OP_RAW_MAP>, Plain<SGT_OP_RAW_UNMAP>,
 			Plain<SGT_OP_RAW_MISUSE>, Plain<SGT_OP_FAIL_ALLOC>, Plain<SGT_OP_FAIL_MAP>,
-			Plain<SGT_OP_BAD_CALL>>());
+			Plain<SGT_OP_BAD_CALL>, Plain<SGT_OP_HUGE>>());
 	int finish = sgt_harness_finish(sut.h);
 	std::string why = sgt_harness_why(sut.h);
 	sgt_harness_free(sut.h);
