@@ -9,11 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sgt_record.h"
 #include "world.h"
 
 #define SKIP SGT_H_SKIPPED
 
-static const uint32_t s_max_segs[] = { 0, 511, 512, 1024, 1536, 2048, UINT32_MAX };
 static const char *const s_dev_names[SGT_H_DEVS] = { "iommu", "direct", "bounce" };
 static const char *const s_dir_names[3] = { "bidirectional", "to-device", "from-device" };
 
@@ -23,8 +23,8 @@ static bool s_is_max_seg(uint32_t v)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(s_max_segs) / sizeof(s_max_segs[0]); i++) {
-		if (s_max_segs[i] == v)
+	for (i = 0; i < SGT_OP_NUM_MAX_SEGS; i++) {
+		if (sgt_op_max_segs[i] == v)
 			return true;
 	}
 	return false;
@@ -48,7 +48,7 @@ void sgt_op_normalise(struct sgt_op *op)
 	op->first_page = (uint16_t)(op->first_page % (H_RAW_FIRST - 2 * H_MAX_RUN));
 	op->offset %= H_PS;
 	if (!s_is_max_seg(op->max_seg))
-		op->max_seg = s_max_segs[op->max_seg % 7];
+		op->max_seg = sgt_op_max_segs[op->max_seg % SGT_OP_NUM_MAX_SEGS];
 	switch (op->kind) {
 	case SGT_OP_FROM_PAGES:
 	case SGT_OP_APPEND:

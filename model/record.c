@@ -59,14 +59,15 @@ static void s_put16(uint8_t *p, uint64_t v)
 	p[1] = (uint8_t)(v >> 8);
 }
 
+const uint32_t sgt_op_max_segs[SGT_OP_NUM_MAX_SEGS] = { 0, 511, 512, 1024, 1536, 2048, UINT32_MAX };
+
 /* The byte that decodes back to @max_seg, which the harness keeps only for its own values. */
 static uint8_t s_max_seg_byte(uint32_t max_seg)
 {
-	static const uint32_t values[] = { 0, 511, 512, 1024, 1536, 2048, UINT32_MAX };
 	uint8_t i;
 
-	for (i = 0; i < 7; i++) {
-		if (values[i] == max_seg)
+	for (i = 0; i < SGT_OP_NUM_MAX_SEGS; i++) {
+		if (sgt_op_max_segs[i] == max_seg)
 			return i;
 	}
 	return (uint8_t)max_seg;

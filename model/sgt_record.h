@@ -33,6 +33,13 @@ struct sgt_record_field {
 #define SGT_RECORD_KIND_FIELD 0
 extern const struct sgt_record_field sgt_record_fields[SGT_RECORD_NUM_FIELDS];
 
+/*
+ * The max_segment values of table-building operations: a decoded byte indexes them (modulo
+ * their count), and sgt_op_normalise() reduces any other value to one of them.
+ */
+#define SGT_OP_NUM_MAX_SEGS 7
+extern const uint32_t sgt_op_max_segs[SGT_OP_NUM_MAX_SEGS];
+
 /* Decode; returns the number of operations written to @ops (at most @max_ops). */
 size_t sgt_fuzz_decode(const uint8_t *data, size_t size, uint32_t *out_seed, struct sgt_op *ops,
 		       size_t max_ops);
