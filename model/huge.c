@@ -3,9 +3,9 @@
  * SGT_OP_HUGE: tables past 4 GiB, where 32-bit lengths and sums wrap. The harness's arena is
  * 128 KiB, so these tables live in a memory of their own: 16 MiB pages with no bytes behind
  * them (map_page refuses every page), 4 to 16 GiB per table. One operation builds a table, checks
- * its entries against the model, counts entries for a length and splits a range past 4 GiB,
- * maps it through an IOMMU device of that memory and checks the DMA segments, then drops it all:
- * nothing of it outlives the step.
+ * its entries against the model, counts entries for a length, tries its bytes (refused: -EFAULT),
+ * splits a range past 4 GiB, maps it through an IOMMU device of that memory and checks the DMA
+ * segments, then drops it all: nothing of it outlives the step.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -57,6 +57,33 @@ static void s_frames(const struct h_huge_params *p, uint64_t *pfns)
 	pfns[0] = S_FIRST_PFN;
 	for (i = 1; i < p->pages; i++)
 		pfns[i] = pfns[i - 1] + 1 + (p->runs && h_pattern(p->seed, i) % 64 == 0);
+}
+
+/*
+ * Byte access to a memory that refuses every page: a copy stops at once with -EFAULT and counts
+ * nothing, and a mapping walk ends before its first piece with -EFAULT.
+ */
+static int s_refused_bytes(struct sgt_harness *h, const struct sgt_cpu *c,
+			   const struct h_huge_params *p)
+{
+	uint8_t buf[16];
+	size_t copied = 1;
+	struct sgt_miter mi;
+	bool any;
+	int got = sgt_copy_to_buffer(c, p->split_skip, buf, sizeof(buf), &copied);
+
+	if (got != -SGT_EFAULT || copied)
+		return h_fail(h, "copy from refused memory: %s after %zu bytes, want -EFAULT, 0",
+			      sgt_errname(got), copied);
+	if (sgt_miter_start(&mi, c, p->split_skip))
+		return h_fail(h, "mapping iterator refused a huge table");
+	any = sgt_miter_next(&mi);
+	got = sgt_miter_error(&mi);
+	sgt_miter_stop(&mi);
+	if (any || got != -SGT_EFAULT)
+		return h_fail(h, "mapping walk over refused memory: %s, error %s",
+			      any ? "a piece" : "no piece", sgt_errname(got));
+	return SGT_H_OK;
 }
 
 /* The split piece against the model's slice of the same range. */
@@ -175,6 +202,8 @@ int h_huge(struct sgt_harness *h, const struct sgt_op *op)
 		     num != m_entries_for(&mt, p.nents_len)))
 		err = h_fail(h, "huge nents_for_len(%llu) is %u, model %u",
 			     (unsigned long long)p.nents_len, num, m_entries_for(&mt, p.nents_len));
+	if (!err)
+		err = s_refused_bytes(h, &t.cpu, &p);
 	if (!err)
 		err = s_split(h, &t.cpu, &mt, &tp, &p);
 	if (!err)

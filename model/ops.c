@@ -747,6 +747,49 @@ static int s_copy(struct sgt_harness *h, const struct sgt_op *op)
 
 /* ---- iteration ---- */
 
+/*
+ * A page walk that starts at page @start must be the full walk's pages from @start on: @pages
+ * holds the full walk (already checked against the model), @n of them.
+ */
+static int s_started_walk(struct sgt_harness *h, const struct sgt_cpu *c,
+			  const struct sgt_page_iter *pages, uint64_t n, uint64_t start)
+{
+	struct sgt_page_iter pi;
+	uint64_t j = start;
+
+	if (sgt_page_iter_init(&pi, c, start))
+		return h_fail(h, "page iterator refused a start at page %llu",
+			      (unsigned long long)start);
+	for (; sgt_page_iter_next(&pi); j++) {
+		const struct sgt_page_iter *w = j < n ? &pages[j] : NULL;
+
+		if (!w || pi.page_index != j || pi.pfn != w->pfn || pi.offset != w->offset ||
+		    pi.len != w->len || pi.ent_index != w->ent_index)
+			return h_fail(
+				h,
+				"page walk from page %llu: page %llu (pfn %#llx off %u len %u) "
+				"is not the full walk's",
+				(unsigned long long)start, (unsigned long long)j,
+				(unsigned long long)pi.pfn, pi.offset, pi.len);
+	}
+	if (j < n)
+		return h_fail(h, "page walk from page %llu ended at %llu of %llu pages",
+			      (unsigned long long)start, (unsigned long long)j,
+			      (unsigned long long)n);
+	return SGT_H_OK;
+}
+
+/* Pages the model's table spans, at most: the bound of a page walk. */
+static uint64_t s_max_pages(const struct m_table *mt)
+{
+	uint64_t n = 0;
+	uint32_t k;
+
+	for (k = 0; k < mt->n; k++)
+		n += (mt->e[k].off % H_PS + mt->e[k].len + H_PS - 1) / H_PS;
+	return n;
+}
+
 static int s_iterate(struct sgt_harness *h, const struct sgt_op *op)
 {
 	struct h_slot *s = &h->s[op->slot];
@@ -755,11 +798,19 @@ static int s_iterate(struct sgt_harness *h, const struct sgt_op *op)
 	struct sgt_miter mi;
 	uint64_t at = 0, k = 0, e = 0, in_ent = 0;
 
+	struct sgt_page_iter *walk;
+	int err;
+
 	if (s->kind == H_EMPTY)
 		return SKIP;
+	walk = malloc((s_max_pages(&s->mt) + 1) * sizeof(*walk));
+	if (!walk)
+		return h_fail(h, "out of memory in the harness");
 	/* Pages: each entry's pages in order, with the bytes of the entry in each. */
-	if (sgt_page_iter_init(&pi, c, 0))
+	if (sgt_page_iter_init(&pi, c, 0)) {
+		free(walk);
 		return h_fail(h, "page iterator refused");
+	}
 	while (sgt_page_iter_next(&pi)) {
 		const struct m_ent *m;
 		uint64_t first;
@@ -768,19 +819,28 @@ static int s_iterate(struct sgt_harness *h, const struct sgt_op *op)
 			e++;
 			in_ent = 0;
 		}
-		m = &s->mt.e[e];
-		first = m->off + in_ent;
-		if (e >= s->mt.n || pi.pfn != m->pfn + first / H_PS || pi.offset != first % H_PS ||
+		m = e < s->mt.n ? &s->mt.e[e] : NULL;
+		first = m ? m->off + in_ent : 0;
+		if (!m || k > s_max_pages(&s->mt) || pi.pfn != m->pfn + first / H_PS ||
+		    pi.offset != first % H_PS ||
 		    pi.len != (m->len - in_ent < H_PS - first % H_PS ? m->len - in_ent
-								     : H_PS - first % H_PS))
+								     : H_PS - first % H_PS)) {
+			free(walk);
 			return h_fail(h,
 				      "page %llu: pfn %#llx off %u len %u disagrees with entry "
 				      "%llu of the model",
 				      (unsigned long long)pi.page_index, (unsigned long long)pi.pfn,
 				      pi.offset, pi.len, (unsigned long long)e);
+		}
+		walk[k] = pi;
 		in_ent += pi.len;
 		k++;
 	}
+	/* The same walk from a page drawn from the operation (one past the end: an empty walk). */
+	err = s_started_walk(h, c, walk, k, op->skip % (k + 2));
+	free(walk);
+	if (err)
+		return err;
 	/* The mapping iterator: page-bounded pieces whose bytes are the model's. */
 	if (sgt_miter_start(&mi, c, 0))
 		return h_fail(h, "mapping iterator refused");
