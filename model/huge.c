@@ -15,12 +15,6 @@
 #define S_PS (UINT64_C(1) << H_HUGE_SHIFT)
 #define S_FIRST_PFN UINT64_C(0x1000) /* 64 GiB up: every address needs more than 32 bits */
 
-/* Did the allocation failure armed for this step (SGT_OP_FAIL_ALLOC) fire? */
-static bool s_armed_failure(const struct sgt_harness *h, int err)
-{
-	return err == -SGT_ENOMEM && h->alloc.fail_at && h->alloc.num_attempts >= h->alloc.fail_at;
-}
-
 static void *s_no_bytes(void *ctx, uint64_t pfn)
 {
 	(void)ctx;
@@ -101,7 +95,7 @@ static int s_split(struct sgt_harness *h, const struct sgt_cpu *c, const struct 
 	err = sgt_split(c, p->split_skip, 1, &p->split_len, tp, &piece, SGT_MAY_SLEEP);
 	if (err) {
 		m_free(&ms);
-		return s_armed_failure(h, err)
+		return h_armed_failure(h, err)
 			       ? SGT_H_OK
 			       : h_fail(h, "huge split at %llu: %s",
 					(unsigned long long)p->split_skip, sgt_errname(err));
@@ -145,7 +139,7 @@ static int s_map(struct sgt_harness *h, struct sgt_table *t, const struct m_tabl
 			sgt_mapping_cleanup(&m);
 		else
 			sgt_table_cleanup(t);
-		err = got == want || (!want && s_armed_failure(h, got))
+		err = got == want || (!want && h_armed_failure(h, got))
 			      ? SGT_H_OK
 			      : h_fail(h, "huge map returned %s, the model expects %s",
 				       sgt_errname(got), sgt_errname(want));
@@ -189,7 +183,7 @@ int h_huge(struct sgt_harness *h, const struct sgt_op *op)
 	want = m_append(&mt, pfns, p.pages, p.offset, p.size, p.max_seg, H_HUGE_SHIFT);
 	got = sgt_table_init_from_pages(&t, &tp, &pages, p.offset, p.size, p.max_seg,
 					SGT_MAY_SLEEP);
-	if (!want && s_armed_failure(h, got))
+	if (!want && h_armed_failure(h, got))
 		want = got;
 	if (got || want) {
 		m_free(&mt);

@@ -213,12 +213,6 @@ static void s_pfns(const struct sgt_harness *h, const struct sgt_op *op, const s
 	}
 }
 
-/* Did the allocation failure armed for this op really happen? */
-static bool s_alloc_failed(const struct sgt_harness *h)
-{
-	return h->alloc.fail_at && h->alloc.num_attempts >= h->alloc.fail_at;
-}
-
 static void s_set_model(struct h_slot *s, struct m_table *nt)
 {
 	m_free(&s->mt);
@@ -257,7 +251,7 @@ static int s_build(struct sgt_harness *h, const struct sgt_op *op, bool append)
 					      SGT_MAY_SLEEP)
 		     : sgt_table_init_from_pages(s->t, &p, &pages, op->offset, op->size,
 						 op->max_seg, SGT_MAY_SLEEP);
-	if (!want && got == -SGT_ENOMEM && s_alloc_failed(h))
+	if (!want && h_armed_failure(h, got))
 		want = got; /* an armed allocation failure: the model's state stays as it was */
 	if (got || want) {
 		m_free(&nt);
@@ -300,7 +294,7 @@ static int s_alloc_order(struct sgt_harness *h, const struct sgt_op *op)
 	else if (s_free_blocks(h, op->n) < blocks)
 		want = -SGT_ENOMEM;
 	got = sgt_table_init_alloc_order(s->t, &h->params, op->size, op->n, SGT_MAY_SLEEP);
-	if (!want && got == -SGT_ENOMEM && s_alloc_failed(h))
+	if (!want && h_armed_failure(h, got))
 		want = got;
 	if (got || want)
 		return s_expect(h, "alloc_order", got, want);
@@ -355,7 +349,7 @@ static int s_split(struct sgt_harness *h, const struct sgt_op *op)
 		want = -SGT_ERANGE;
 	got = sgt_split(h_cpu(s), skip, op->n, lens, &h->params, &h->tables[op->slot2],
 			SGT_MAY_SLEEP);
-	if (!want && got == -SGT_ENOMEM && s_alloc_failed(h))
+	if (!want && h_armed_failure(h, got))
 		want = got;
 	if (got || want)
 		return s_expect(h, "split", got, want);
@@ -411,13 +405,15 @@ static uint32_t *s_model_segments(struct sgt_harness *h, int dev, const struct m
 				  uint32_t *out_n);
 
 /*
- * s_predict_map()'s answer for an IOMMU mapping of more merged segments than the device takes:
- * -SGT_EINVAL, but found only after the IOVA range was allocated, so that running out of IOVA
- * space comes first (s_may_run_out()).
+ * What the model expects of a map: @err, and whether the device finds it only after it has
+ * allocated the IOVA range (an IOMMU mapping of more merged segments than the device takes).
  */
-#define S_TOO_MANY_SEGMENTS (-SGT_EINVAL - 1000)
+struct s_map_prediction {
+	int err;
+	bool after_iova;
+};
 
-static int s_predict_map(struct sgt_harness *h, int dev, const struct m_table *mt)
+static int s_predict_refusal(struct sgt_harness *h, int dev, const struct m_table *mt)
 {
 	const struct sgt_device_params *p = &h->dp[dev];
 	uint64_t max_seg = p->max_segment_size ? p->max_segment_size : SGT_DMA_DEFAULT_MAX_SEGMENT;
@@ -425,7 +421,6 @@ static int s_predict_map(struct sgt_harness *h, int dev, const struct m_table *m
 	uint32_t k;
 
 	uint64_t mask = p->dma_mask ? p->dma_mask : UINT64_MAX;
-	uint32_t *lens, n;
 
 	/* Without merging, every entry is a segment: too many are refused before anything else,
 	 * even before an injected failure, which then stays armed for the next map. */
@@ -458,32 +453,26 @@ static int s_predict_map(struct sgt_harness *h, int dev, const struct m_table *m
 		if ((start & ~b) != ((start + span - 1) & ~b))
 			return -SGT_EINVAL;
 	}
+	return 0;
+}
+
+static struct s_map_prediction s_predict_map(struct sgt_harness *h, int dev,
+					     const struct m_table *mt)
+{
+	const struct sgt_device_params *p = &h->dp[dev];
+	struct s_map_prediction want = { s_predict_refusal(h, dev, mt), false };
+	uint32_t *lens, n;
+
 	/* Merged IOMMU segments are counted after the layout. */
-	if (dev != SGT_SIMIOMMU_IOMMU || !p->max_segments)
-		return 0;
+	if (want.err || dev != SGT_SIMIOMMU_IOMMU || !p->max_segments)
+		return want;
 	lens = s_model_segments(h, dev, mt, &n);
 	if (!lens)
-		return INT_MIN; /* the harness is out of memory: no error code means that */
+		return (struct s_map_prediction){ INT_MIN, false }; /* the harness ran out */
 	free(lens);
-	return n > p->max_segments ? S_TOO_MANY_SEGMENTS : 0;
-}
-
-/*
- * The model does not predict IOVA exhaustion exactly (that would mean modelling the buddy
- * allocator, its quarantine and magazines). With the small window, -ENOSPC from an iommu map
- * is accepted; the world checks that follow still require that nothing changed. With the normal
- * window it is a mismatch.
- */
-static bool s_may_run_out(const struct sgt_harness *h, int dev, int want, int got)
-{
-	return (!want || want == S_TOO_MANY_SEGMENTS) && got == -SGT_ENOSPC &&
-	       dev == SGT_SIMIOMMU_IOMMU && h->small_iova;
-}
-
-/* The error code s_predict_map() means. */
-static int s_code(int want)
-{
-	return want == S_TOO_MANY_SEGMENTS ? -SGT_EINVAL : want;
+	if (n > p->max_segments)
+		want = (struct s_map_prediction){ -SGT_EINVAL, true };
+	return want;
 }
 
 static uint32_t *s_model_segments(struct sgt_harness *h, int dev, const struct m_table *mt,
@@ -585,29 +574,35 @@ static void s_quarantine_push(struct sgt_harness *h, int dev, uint64_t lo, uint6
 }
 
 /*
- * A mapping refused after its IOVA range was allocated (too many segments) gives the range back
+ * The code a map must return, given what the library returned: the model's prediction, except
+ * that running out of IOVA space is not predicted (that would mean modelling the buddy
+ * allocator, its quarantine and magazines). With the small window, -ENOSPC from an iommu map
+ * is accepted wherever the allocation comes before the refusal; the world checks that follow
+ * still require that nothing changed. A refusal after the allocation gives the range back
  * through the quarantine: nothing there to protect, but it pushes the oldest range out.
  */
-static void s_refused_after_layout(struct sgt_harness *h, int dev, int want, int got)
+static int s_expected_map(struct sgt_harness *h, int dev, struct s_map_prediction want, int got)
 {
-	if (want == S_TOO_MANY_SEGMENTS && got == -SGT_EINVAL)
+	if ((!want.err || want.after_iova) && got == -SGT_ENOSPC && dev == SGT_SIMIOMMU_IOMMU &&
+	    h->small_iova)
+		return got;
+	if (want.after_iova && got == want.err)
 		s_quarantine_push(h, dev, 0, 0);
+	return want.err;
 }
 
 static int s_map(struct sgt_harness *h, const struct sgt_op *op)
 {
 	struct h_slot *s = &h->s[op->slot];
+	struct s_map_prediction pred;
 	int want, got;
 
 	if (s->kind != H_OWNED || s->users)
 		return SKIP;
-	want = s_predict_map(h, op->dev, &s->mt);
+	pred = s_predict_map(h, op->dev, &s->mt);
 	got = sgt_table_map(s->t, h_device(h, op->dev), (enum sgt_dma_dir)op->dir, 0, &s->m,
 			    SGT_MAY_SLEEP);
-	if (s_may_run_out(h, op->dev, want, got))
-		want = got;
-	s_refused_after_layout(h, op->dev, want, got);
-	want = s_code(want);
+	want = s_expected_map(h, op->dev, pred, got);
 	if (got || want) {
 		if (!got)
 			sgt_mapping_cleanup(
@@ -928,18 +923,6 @@ static bool s_access_allowed(struct sgt_harness *h, const struct h_slot *owner, 
 	return true;
 }
 
-/* The index of the first byte where @a and @b differ, or @n. */
-static uint64_t s_diff(const uint8_t *a, const uint8_t *b, uint64_t n)
-{
-	uint64_t k;
-
-	if (!memcmp(a, b, n))
-		return n;
-	for (k = 0; a[k] == b[k]; k++)
-		;
-	return k;
-}
-
 /* Split table bytes [skip, skip + len) into pieces within DMA segments; access each. */
 static int s_dev_access(struct sgt_harness *h, const struct sgt_op *op, bool write)
 {
@@ -990,7 +973,7 @@ static int s_dev_access(struct sgt_harness *h, const struct sgt_op *op, bool wri
 				h_table_write(h, &s->mt, from, buf, n);
 				continue;
 			}
-			i = owner->bounce ? s_diff(owner->bounce + from, buf, n)
+			i = owner->bounce ? h_first_diff(owner->bounce + from, buf, n)
 					  : h_table_diff(h, &s->mt, from, buf, n);
 			if (i < n) {
 				uint8_t model =
@@ -1127,18 +1110,16 @@ static struct sgt_device *s_dev(struct sgt_harness *h, int d)
 static int s_raw_map(struct sgt_harness *h, const struct sgt_op *op)
 {
 	struct h_raw *r = &h->raw;
+	struct s_map_prediction pred;
 	int want, got;
 	uint32_t n = 0;
 
 	if (r->mapped)
 		return SKIP;
-	want = s_predict_map(h, op->dev, &r->mt);
+	pred = s_predict_map(h, op->dev, &r->mt);
 	got = sgt_dma_map_sg(s_dev(h, op->dev), &r->sgt, (enum sgt_dma_dir)op->dir, 0, &n,
 			     SGT_MAY_SLEEP);
-	if (s_may_run_out(h, op->dev, want, got))
-		want = got;
-	s_refused_after_layout(h, op->dev, want, got);
-	want = s_code(want);
+	want = s_expected_map(h, op->dev, pred, got);
 	if (got || want)
 		return s_expect(h, "raw map", got, want);
 	free(s_model_segments(h, op->dev, &r->mt, &r->num_segs));

@@ -59,6 +59,22 @@ const uint8_t *h_shadow_at(const struct sgt_harness *h, uint64_t addr)
 	return &h->shadow[s_shadow_index(h, addr)];
 }
 
+uint64_t h_first_diff(const uint8_t *a, const uint8_t *b, uint64_t n)
+{
+	uint64_t k;
+
+	if (!memcmp(a, b, n))
+		return n;
+	for (k = 0; a[k] == b[k]; k++)
+		;
+	return k;
+}
+
+bool h_armed_failure(const struct sgt_harness *h, int err)
+{
+	return err == -SGT_ENOMEM && h->alloc.fail_at && h->alloc.num_attempts >= h->alloc.fail_at;
+}
+
 /*
  * Table bytes [at, at + n) in the shadow, one model entry's run at a time (the model's entries
  * say where each byte lives; m_byte_run() walks them). @fn is given each run.
@@ -105,14 +121,7 @@ static uint64_t s_write_run(struct sgt_harness *h, uint64_t addr, uint64_t done,
 static uint64_t s_diff_run(struct sgt_harness *h, uint64_t addr, uint64_t done, uint64_t run,
 			   void *arg)
 {
-	const uint8_t *a = (const uint8_t *)arg + done, *b = h_shadow_at(h, addr);
-	uint64_t k;
-
-	if (!memcmp(a, b, run))
-		return run;
-	for (k = 0; a[k] == b[k]; k++)
-		;
-	return k;
+	return h_first_diff((const uint8_t *)arg + done, h_shadow_at(h, addr), run);
 }
 
 void h_table_read(struct sgt_harness *h, const struct m_table *mt, uint64_t at, uint8_t *buf,
@@ -573,10 +582,9 @@ static int s_check_dma(struct sgt_harness *h, int i, struct h_slot *s)
 				run = run < it.dma_len - j ? run : it.dma_len - j;
 				want = h_shadow_at(h, addr);
 			}
-			if (!memcmp(buf + j, want, run))
+			k = h_first_diff(buf + j, want, run);
+			if (k == run)
 				continue;
-			for (k = 0; buf[j + k] == want[k]; k++)
-				;
 			err = h_fail(
 				h,
 				"slot %d: the device reads %#x at table byte %llu (DMA segment "
@@ -680,10 +688,9 @@ static int s_compare_memory(struct sgt_harness *h, bool full)
 
 		if (!full && !s_near_touched(h, p))
 			continue;
-		if (!memcmp(a, b, H_PS))
+		k = h_first_diff(a, b, H_PS);
+		if (k == H_PS)
 			continue;
-		for (k = 0; a[k] == b[k]; k++)
-			;
 		return h_fail(h,
 			      "memory differs from the model at frame %#llx byte %llu: %#x, model "
 			      "%#x",

@@ -140,6 +140,10 @@ const char *h_segments_break(const struct sgt_sg_table *sgt, const struct sgt_de
 void h_shadow_write(struct sgt_harness *h, uint64_t addr, uint8_t v);
 uint8_t h_shadow_read(const struct sgt_harness *h, uint64_t addr);
 const uint8_t *h_shadow_at(const struct sgt_harness *h, uint64_t addr);
+/* The index of the first byte where @a and @b differ, or @n when they agree. */
+uint64_t h_first_diff(const uint8_t *a, const uint8_t *b, uint64_t n);
+/* Is @err the allocation failure SGT_OP_FAIL_ALLOC armed for this step, and did it fire? */
+bool h_armed_failure(const struct sgt_harness *h, int err);
 /* Table bytes [at, at + n) of the model's table @mt, in the shadow: copied out, written, or
  * compared (h_table_diff() returns the index of the first byte that differs, or @n). */
 void h_table_read(struct sgt_harness *h, const struct m_table *mt, uint64_t at, uint8_t *buf,

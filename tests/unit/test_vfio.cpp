@@ -350,6 +350,13 @@ struct Vfio : ::testing::Test {
 		return err;
 	}
 
+	// Map @t to the device per table, to-device: the mapping most tests make.
+	static int map_to_device(sgt_table *t, sgt_vfio_device *d, sgt_mapping *m)
+	{
+		return sgt_table_map(t, sgt_vfio_dev(d, SGT_VFIO_PER_TABLE), SGT_DMA_TO_DEVICE, 0,
+				     m, SGT_MAY_SLEEP);
+	}
+
 	// A table of @n single pages two pages apart: no two runs merge.
 	int scattered(sgt_table *t, unsigned n, unsigned first = 0)
 	{
@@ -401,8 +408,7 @@ TEST_F(Vfio, MapsPerTableAndThroughRegisteredMemory)
 	sgt_table t;
 	ASSERT_EQ(0, scattered(&t, 4));
 	sgt_mapping m;
-	ASSERT_EQ(0, sgt_table_map(&t, sgt_vfio_dev(d, SGT_VFIO_PER_TABLE), SGT_DMA_TO_DEVICE, 0,
-				   &m, SGT_MAY_SLEEP));
+	ASSERT_EQ(0, map_to_device(&t, d, &m));
 	EXPECT_EQ(4u, fake.maps.size()) << "four runs";
 	uint32_t n;
 	ASSERT_EQ(0, sgt_dma_info(&m.dma, &n));
@@ -546,16 +552,13 @@ TEST_F(Vfio, AMapThatFailsHalfWayLeavesNothingAndSaysWhy)
 		fake.calls = 0;
 		fake.fail_at = 3; // the third MAP_DMA: the map makes no other call before it
 		sgt_mapping m;
-		EXPECT_EQ(mc.err, sgt_table_map(&t, sgt_vfio_dev(d, SGT_VFIO_PER_TABLE),
-						SGT_DMA_TO_DEVICE, 0, &m, SGT_MAY_SLEEP));
+		EXPECT_EQ(mc.err, map_to_device(&t, d, &m));
 		fake.fail_at = 0;
 		EXPECT_NE(nullptr, strstr(sgt_vfio_last_error(c), mc.msg))
 			<< sgt_vfio_last_error(c);
 		EXPECT_TRUE(fake.maps.empty()) << "the two runs mapped before were unmapped";
 		EXPECT_EQ(0, sgt_cpu_check(&t.cpu));
-		ASSERT_EQ(0, sgt_table_map(&t, sgt_vfio_dev(d, SGT_VFIO_PER_TABLE),
-					   SGT_DMA_TO_DEVICE, 0, &m, SGT_MAY_SLEEP))
-			<< "usable again";
+		ASSERT_EQ(0, map_to_device(&t, d, &m)) << "usable again";
 		sgt_mapping_cleanup(&m);
 	}
 	close_both(c, d);
@@ -574,8 +577,7 @@ TEST_F(Vfio, AnInexactUnmapIsReportedAndItsIovaNotReused)
 	sgt_table t;
 	ASSERT_EQ(0, scattered(&t, 1));
 	sgt_mapping m;
-	ASSERT_EQ(0, sgt_table_map(&t, sgt_vfio_dev(d, SGT_VFIO_PER_TABLE), SGT_DMA_TO_DEVICE, 0,
-				   &m, SGT_MAY_SLEEP));
+	ASSERT_EQ(0, map_to_device(&t, d, &m));
 	sgt_dma_iter it;
 	ASSERT_EQ(0, sgt_dma_iter_init(&it, &m.dma));
 	ASSERT_TRUE(sgt_dma_iter_next(&it));
@@ -584,8 +586,7 @@ TEST_F(Vfio, AnInexactUnmapIsReportedAndItsIovaNotReused)
 	ASSERT_EQ(0, sgt_mapping_unmap(&m, &t));
 	fake.short_unmap = false;
 	EXPECT_NE(nullptr, strstr(sgt_vfio_last_error(c), "UNMAP_DMA"));
-	ASSERT_EQ(0, sgt_table_map(&t, sgt_vfio_dev(d, SGT_VFIO_PER_TABLE), SGT_DMA_TO_DEVICE, 0,
-				   &m, SGT_MAY_SLEEP));
+	ASSERT_EQ(0, map_to_device(&t, d, &m));
 	ASSERT_EQ(0, sgt_dma_iter_init(&it, &m.dma));
 	ASSERT_TRUE(sgt_dma_iter_next(&it));
 	EXPECT_NE(first, it.dma_addr);
@@ -719,8 +720,7 @@ TEST_F(Vfio, ThreadsMapOnOneContainerAtOnce)
 				sgt_table t;
 				sgt_mapping m;
 				if (scattered(&t, 1 + (unsigned)(i % 5), (unsigned)k) ||
-				    sgt_table_map(&t, sgt_vfio_dev(d, SGT_VFIO_PER_TABLE),
-						  SGT_DMA_TO_DEVICE, 0, &m, SGT_MAY_SLEEP)) {
+				    map_to_device(&t, d, &m)) {
 					failures++;
 					continue;
 				}
