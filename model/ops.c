@@ -230,6 +230,23 @@ static int s_expect(struct sgt_harness *h, const char *what, int got, int want)
 
 /* ---- construction ---- */
 
+/*
+ * A pages provider that is not sgt_pages_from_array()'s: the library reads array providers
+ * inline and calls every other one page by page, so the harness hands it both kinds.
+ */
+static uint64_t s_callback_pfn(const void *ctx, uint64_t index)
+{
+	return ((const uint64_t *)ctx)[index];
+}
+
+static void s_pages(struct sgt_pages *pages, const struct sgt_op *op, const uint64_t *pfns)
+{
+	sgt_pages_from_array(pages, pfns, op->num_pages);
+	/* Both kinds for every layout: the choice depends on two independent fields. */
+	if ((op->size ^ op->num_pages) & 1)
+		pages->pfn = s_callback_pfn;
+}
+
 static int s_build(struct sgt_harness *h, const struct sgt_op *op, bool append)
 {
 	struct h_slot *s = &h->s[op->slot];
@@ -242,7 +259,7 @@ static int s_build(struct sgt_harness *h, const struct sgt_op *op, bool append)
 	if (append ? (s->kind != H_OWNED || s->users || s->owns_pages) : s->kind != H_EMPTY)
 		return SKIP;
 	s_pfns(h, op, append ? &s->mt : NULL, pfns);
-	sgt_pages_from_array(&pages, pfns, op->num_pages);
+	s_pages(&pages, op, pfns);
 	if (append && !m_copy(&nt, &s->mt))
 		return h_fail(h, "out of memory in the model");
 	want = m_append(&nt, pfns, op->num_pages, op->offset, op->size, op->max_seg, H_SHIFT);

@@ -3,9 +3,11 @@
  * Building tables from pages (sg_alloc_table_from_pages_segment, sg_alloc_append_table_from_pages)
  * and from freshly allocated pages (sgl_alloc_order).
  *
- * One walk (s_walk) decides the layout. It runs twice: first to count the entries so that all
- * memory is reserved up front, then to write them. The merge rules therefore live in exactly one
- * place, and the second run cannot fail for lack of memory.
+ * One walk (s_walk) decides the layout, with one rule (s_follows). It runs twice: first to count
+ * the entries so that all memory is reserved up front, then to write them. The merge rules
+ * therefore live in exactly one place, and the second run cannot fail for lack of memory. Both
+ * runs are compiled from the same inline function, so the counting one does no writing; and an
+ * array provider's frames are read directly (bench/: build against a floor loop).
  */
 #include "internal.h"
 
@@ -24,92 +26,188 @@ struct s_walk_out {
 	uint32_t merge_len;
 };
 
-static int s_pfn(const struct s_layout *l, uint64_t index, uint64_t *out_pfn)
-{
-	uint64_t pfn = l->pages->pfn(l->pages->ctx, index);
+/*
+ * Frames are read a block at a time: straight from the array of a provider made by
+ * sgt_pages_from_array() (the common case, read as an inline loop would), or through the
+ * provider's callback into a small buffer. The walk itself only ever reads arrays.
+ */
+#define S_FRAME_BLOCK 64
 
-	if (pfn >= sgt_memory_max_pfn(l->mem))
-		return -SGT_EOVERFLOW;
-	*out_pfn = pfn;
-	return 0;
+struct s_frames {
+	const struct sgt_pages *pages;
+	const uint64_t *array;
+	uint64_t buf[S_FRAME_BLOCK];
+};
+
+/* Frames from page @i on, at least one and at most up to page @end; their count in *@n. */
+static const uint64_t *s_frames_at(struct s_frames *f, uint64_t i, uint64_t end, uint64_t *n)
+{
+	uint64_t k;
+
+	if (f->array) {
+		*n = end - i;
+		return f->array + i;
+	}
+	*n = SGT__MIN(end - i, (uint64_t)S_FRAME_BLOCK);
+	for (k = 0; k < *n; k++)
+		f->buf[k] = f->pages->pfn(f->pages->ctx, i + k);
+	return f->buf;
 }
 
-/* The frame right after @last's final byte, if @last ends exactly at a page boundary. */
-static bool s_next_pfn_after(const struct sgt_entry *last, unsigned int shift, uint64_t *out_pfn)
+/*
+ * The merge run continues the table's last entry @last when it can take pages: @offset is 0,
+ * @last ends exactly at a page boundary, and at least one more page keeps it within max_seg
+ * (Linux checks length + PAGE_SIZE against max_segment, also for a partial last page). Gives
+ * the frame after @last in *@first and the pages it can take in *@cap.
+ */
+static bool s_merge_run(const struct s_layout *l, const struct sgt_entry *last, uint64_t *first,
+			uint64_t *cap)
 {
+	unsigned int shift = l->mem->page_shift;
 	uint64_t end = (uint64_t)last->offset + last->len;
 
-	if (end & ((UINT64_C(1) << shift) - 1))
+	if (l->offset || (end & ((UINT64_C(1) << shift) - 1)) || last->len >= l->max_seg)
 		return false;
-	*out_pfn = last->pfn + (end >> shift);
+	/* 32-bit arithmetic: no 64-bit division for a 32-bit freestanding build */
+	*cap = (uint32_t)(l->max_seg - last->len) >> shift;
+	*first = last->pfn + (end >> shift);
+	return *cap != 0;
+}
+
+/* Where the write walk puts entries: the reserved slots of one chunk, [begin, end). */
+struct s_cursor {
+	struct sgt__resv *w;
+	struct sgt_entry *e, *begin, *end;
+};
+
+/* Hand the slots written back to the reservation and take the next ones; false if none. */
+static bool s_next_slots(struct s_cursor *c)
+{
+	uint32_t room;
+
+	if (c->begin)
+		sgt__resv_filled(c->w, (uint32_t)(c->e - c->begin), 0);
+	c->e = c->begin = sgt__resv_slots(c->w, &room);
+	c->end = c->e ? c->e + room : NULL;
+	return c->e != NULL;
+}
+
+/*
+ * Write an entry at the cursor; false when every reserved slot is taken (a provider that
+ * answered differently the second time).
+ */
+static inline bool s_write(struct s_cursor *c, uint64_t pfn, uint32_t offset, uint64_t len)
+{
+	if (c->e == c->end && !s_next_slots(c))
+		return false;
+	*c->e++ = (struct sgt_entry){ .pfn = pfn, .offset = offset, .len = (uint32_t)len };
 	return true;
 }
 
 /*
- * Merge leading pages into @last: each page must be the next frame and leave @last within
- * max_seg (Linux checks length + PAGE_SIZE against max_segment, also for a partial last page).
- * Advances *@i past the merged pages and *@remaining past their bytes.
+ * The layout rule, page by page: frame @pfn goes on the run that ends with frame @prev and has
+ * @run of its at most @cap pages when it is the next frame and there is room; otherwise it
+ * starts a new entry. Both walks apply it and nothing else decides the layout.
  */
-static int s_walk_merge(const struct s_layout *l, const struct sgt_entry *last, uint64_t *i,
-			uint64_t *remaining, uint32_t *out_merge_len)
+static inline bool s_follows(uint64_t pfn, uint64_t prev, uint64_t run, uint64_t cap)
 {
-	uint64_t ps = sgt_memory_page_size(l->mem);
-	uint64_t len = last->len, next, pfn;
-	int err;
-
-	*out_merge_len = 0;
-	if (l->offset || !s_next_pfn_after(last, l->mem->page_shift, &next))
-		return 0;
-	while (*i < l->num_pages && len + ps <= l->max_seg) {
-		err = s_pfn(l, *i, &pfn);
-		if (err)
-			return err;
-		if (pfn != next)
-			break;
-		len += SGT__MIN(ps, *remaining);
-		*remaining -= SGT__MIN(ps, *remaining);
-		next++;
-		(*i)++;
-	}
-	*out_merge_len = (uint32_t)(len - last->len);
-	return 0;
+	return pfn == prev + 1 && run < cap;
 }
 
 /*
  * Lay out the pages: merge into @last (NULL for none), then one entry per run of consecutive
  * frames of at most max_seg / page size pages. With @w NULL it only counts; otherwise it puts.
+ * Fails with -SGT_EOVERFLOW when any page's frame lies past the memory domain.
+ *
+ * Inlined into each of its two callers below, so that the counting walk is compiled without the
+ * writing. Every entry but the last covers its pages whole (but for the first one's offset) and
+ * the last takes what is left, so lengths need no clamping. The state lives in locals: entries
+ * are written through pointers that, as far as the compiler knows, could change any field read
+ * through a pointer.
  */
-static int s_walk(const struct s_layout *l, const struct sgt_entry *last, struct sgt__resv *w,
-		  struct s_walk_out *out)
+static inline __attribute__((always_inline)) int s_walk(const struct s_layout *l,
+							const struct sgt_entry *last,
+							struct sgt__resv *w, struct s_walk_out *out)
 {
-	unsigned int shift = l->mem->page_shift;
-	uint64_t max_pages = l->max_seg >> shift;
-	uint64_t remaining = l->size, i = 0, first, prev, pfn, n;
-	uint32_t offset = l->offset, len;
-	int err = 0;
+	const unsigned int shift = l->mem->page_shift;
+	const uint64_t max_pages = l->max_seg >> shift, max_pfn = sgt_memory_max_pfn(l->mem);
+	struct s_frames fr = { .pages = l->pages, .array = sgt__pages_array(l->pages) };
+	uint64_t i = 0, j, lim, start, cnt, expect = 0, prev, run = 0, cap = 0, first = 0, laid = 0;
+	uint64_t num_new = 0, bad = 0, len;
+	uint32_t offset = l->offset, first_off = 0, merge_len = 0;
+	struct s_cursor c = { .w = w };
+	bool merging = true;
+	const uint64_t *f;
 
-	*out = (struct s_walk_out){ 0 };
-	if (last)
-		err = s_walk_merge(l, last, &i, &remaining, &out->merge_len);
-	while (!err && i < l->num_pages) {
-		err = s_pfn(l, i, &first);
-		for (prev = first, n = 1, i++; !err && i < l->num_pages && n < max_pages;
-		     i++, n++) {
-			err = s_pfn(l, i, &pfn);
-			if (err || pfn != prev + 1)
-				break;
-			prev = pfn;
+	/*
+	 * The walk starts in the merge run, which is empty and takes no page (cap 0) unless @last
+	 * can take some. prev is the last frame before the pages: @last's, or 0 (any valid frame).
+	 */
+	prev = last && s_merge_run(l, last, &expect, &cap) ? expect - 1 : 0;
+	while (i < l->num_pages) {
+		f = s_frames_at(&fr, i, l->num_pages, &cnt);
+		i += cnt;
+		for (j = 0; j < cnt; prev = f[j++]) {
+			if (s_follows(f[j], prev, run, cap)) {
+				/*
+				 * The run goes on. A long run takes the pages that follow in one
+				 * tight loop (the same rule, with the room left as a bound).
+				 */
+				lim = j + SGT__MIN(cnt - j, cap - run);
+				for (start = j++; j < lim && f[j] == f[start] + (j - start); j++)
+					;
+				run += j - start;
+				prev = f[--j]; /* the loop's step reads it again */
+				continue;
+			}
+			/*
+			 * Close the run that ends at prev: the merge, or an entry. Its frames are
+			 * consecutive, so its last one is the one to check against the domain
+			 * (before the first page, prev is 0 or the last entry's last frame).
+			 */
+			bad |= prev >= max_pfn;
+			if (merging) {
+				merge_len = (uint32_t)(run << shift);
+				laid = merge_len;
+				merging = false;
+				cap = max_pages;
+			} else if (w) {
+				len = (run << shift) - first_off;
+				if (!s_write(&c, first, first_off, len))
+					return -SGT_EINVAL;
+				laid += len;
+			}
+			num_new++;
+			first = f[j];
+			first_off = offset;
+			offset = 0;
+			run = 1;
 		}
-		if (err)
-			break;
-		len = (uint32_t)SGT__MIN((n << shift) - offset, remaining);
-		if (w)
-			err = sgt__resv_put(w, first, offset, len);
-		remaining -= len;
-		offset = 0;
-		out->num_new++;
 	}
-	return err;
+	/* The last run takes what is left. */
+	bad |= prev >= max_pfn;
+	if (merging) {
+		merge_len = (uint32_t)l->size;
+	} else if (w && !s_write(&c, first, first_off, l->size - laid)) {
+		return -SGT_EINVAL;
+	}
+	if (w)
+		sgt__resv_filled(w, c.begin ? (uint32_t)(c.e - c.begin) : 0, l->size - merge_len);
+	*out = (struct s_walk_out){ .num_new = num_new, .merge_len = merge_len };
+	return bad ? -SGT_EOVERFLOW : 0;
+}
+
+/* The two walks, each a function of its own so that each gets the registers to itself. */
+static __attribute__((noinline)) int s_count(const struct s_layout *l, const struct sgt_entry *last,
+					     struct s_walk_out *out)
+{
+	return s_walk(l, last, NULL, out);
+}
+
+static __attribute__((noinline)) int s_put(const struct s_layout *l, const struct sgt_entry *last,
+					   struct sgt__resv *w, struct s_walk_out *out)
+{
+	return s_walk(l, last, w, out);
 }
 
 static int s_layout_init(struct s_layout *l, const struct sgt_table *t,
@@ -150,12 +248,12 @@ static int s_append(struct sgt_table *t, const struct sgt_pages *pages, uint32_t
 
 	err = s_layout_init(&l, t, pages, offset, size, max_segment);
 	if (!err)
-		err = s_walk(&l, last, NULL, &plan);
+		err = s_count(&l, last, &plan);
 	if (!err)
 		err = sgt__resv_init(&r, t, plan.num_new, expect_growth, actx);
 	if (err)
 		return err;
-	err = s_walk(&l, last, &r, &done);
+	err = s_put(&l, last, &r, &done);
 	if (!err && (done.num_new != plan.num_new || done.merge_len != plan.merge_len))
 		err = -SGT_EINVAL; /* the provider changed its answer between the two walks */
 	if (!err)

@@ -96,7 +96,51 @@ struct sgt__resv {
  */
 int sgt__resv_init(struct sgt__resv *r, struct sgt_table *t, uint64_t num_new, bool expect_growth,
 		   enum sgt_alloc_ctx actx);
-int sgt__resv_put(struct sgt__resv *r, uint64_t pfn, uint32_t offset, uint32_t len);
+/* Move the reservation on to its next chunk (the current one is full). */
+void sgt__resv_next_chunk(struct sgt__resv *r);
+
+/*
+ * The reserved slots that can be put next, all in one chunk: returns the first and gives their
+ * count in *@room (at least 1); NULL once every reserved entry is put (a pages provider that
+ * answers differently the second time could ask for more). Callers write entries into them and
+ * then say how many with sgt__resv_filled(), before asking again: builds write whole runs of
+ * entries through a local cursor, which profiles showed to matter.
+ */
+static inline struct sgt_entry *sgt__resv_slots(struct sgt__resv *r, uint32_t *room)
+{
+	uint64_t left = r->num_new - r->num_put;
+
+	if (!left)
+		return NULL;
+	if (r->cur_idx == r->cur->capacity)
+		sgt__resv_next_chunk(r);
+	*room = (uint32_t)SGT__MIN((uint64_t)(r->cur->capacity - r->cur_idx), left);
+	return &r->cur->ents[r->cur_idx];
+}
+
+/* @n slots from sgt__resv_slots() were written, with @bytes bytes of entries in all. */
+static inline void sgt__resv_filled(struct sgt__resv *r, uint32_t n, uint64_t bytes)
+{
+	r->cur_idx += n;
+	r->num_put += n;
+	r->added_len += bytes;
+}
+
+/* Put one entry: -SGT_EINVAL when every reserved entry is already put. */
+static inline int sgt__resv_put(struct sgt__resv *r, uint64_t pfn, uint32_t offset, uint32_t len)
+{
+	uint32_t room;
+	struct sgt_entry *e = sgt__resv_slots(r, &room);
+
+	if (!e)
+		return -SGT_EINVAL;
+	*e = (struct sgt_entry){ .pfn = pfn, .offset = offset, .len = len };
+	sgt__resv_filled(r, 1, len);
+	return 0;
+}
+
+/* The frame array of a provider made by sgt_pages_from_array(), read inline; NULL otherwise. */
+const uint64_t *sgt__pages_array(const struct sgt_pages *pages);
 /*
  * Requires every reserved entry put; adds @merge_len to the last existing entry first. Returns 0,
  * or -SGT_EIO when a debug check fails and the platform's assertion returns; then nothing is

@@ -71,19 +71,10 @@ int sgt__resv_init(struct sgt__resv *r, struct sgt_table *t, uint64_t num_new, b
 	return 0;
 }
 
-int sgt__resv_put(struct sgt__resv *r, uint64_t pfn, uint32_t offset, uint32_t len)
+void sgt__resv_next_chunk(struct sgt__resv *r)
 {
-	/* A pages provider that answers differently the second time could ask for more. */
-	if (r->num_put == r->num_new)
-		return -SGT_EINVAL;
-	if (r->cur_idx == r->cur->capacity) {
-		r->cur = r->cur == r->t->sgt__own.tail ? r->new_head : r->cur->next;
-		r->cur_idx = 0;
-	}
-	r->cur->ents[r->cur_idx++] = (struct sgt_entry){ .pfn = pfn, .offset = offset, .len = len };
-	r->num_put++;
-	r->added_len += len;
-	return 0;
+	r->cur = r->cur == r->t->sgt__own.tail ? r->new_head : r->cur->next;
+	r->cur_idx = 0;
 }
 
 int sgt__resv_commit(struct sgt__resv *r, uint32_t merge_len)

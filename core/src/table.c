@@ -200,6 +200,11 @@ static uint64_t s_array_pfn(const void *ctx, uint64_t index)
 	return ((const uint64_t *)ctx)[index];
 }
 
+const uint64_t *sgt__pages_array(const struct sgt_pages *pages)
+{
+	return pages->pfn == s_array_pfn ? (const uint64_t *)pages->ctx : NULL;
+}
+
 void sgt_pages_from_array(struct sgt_pages *pages, const uint64_t *pfns, uint64_t num_pages)
 {
 	if (!pages)

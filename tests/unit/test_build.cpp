@@ -3,15 +3,20 @@
 // Expected entries below are worked out by hand from the rules in sgt/table.h (4 KiB pages).
 #include "helpers.hpp"
 
+#include <algorithm>
+#include <random>
+
 #include "sgt/user.h"
 
 using namespace sgt_test;
 using V = std::vector<Ent>;
 
-namespace {
+namespace
+{
 
-class Build : public SgtTest {
-    protected:
+class Build : public SgtTest
+{
+      protected:
 	sgt_table t_{};
 	void TearDown() override
 	{
@@ -30,15 +35,17 @@ TEST_F(Build, ContiguousPagesMergeIntoOneEntry)
 TEST_F(Build, ReversedPagesDoNotMerge)
 {
 	ASSERT_EQ(0, from_pages(&t_, { 0x1003, 0x1002, 0x1001, 0x1000 }, 0, 4 * kPs));
-	EXPECT_EQ((V{ { 0x1003, 0, 4096 }, { 0x1002, 0, 4096 }, { 0x1001, 0, 4096 },
+	EXPECT_EQ((V{ { 0x1003, 0, 4096 },
+		      { 0x1002, 0, 4096 },
+		      { 0x1001, 0, 4096 },
 		      { 0x1000, 0, 4096 } }),
 		  entries(&t_.cpu));
 }
 
 TEST_F(Build, GapsStartNewEntries)
 {
-	ASSERT_EQ(0, from_pages(&t_, { 0x1000, 0x1001, 0x1005, 0x1006, 0x1007, 0x1010 }, 0,
-				6 * kPs));
+	ASSERT_EQ(0,
+		  from_pages(&t_, { 0x1000, 0x1001, 0x1005, 0x1006, 0x1007, 0x1010 }, 0, 6 * kPs));
 	EXPECT_EQ((V{ { 0x1000, 0, 8192 }, { 0x1005, 0, 12288 }, { 0x1010, 0, 4096 } }),
 		  entries(&t_.cpu));
 }
@@ -145,8 +152,8 @@ TEST_F(Build, EntriesFromOneCallFillExactChunks)
 {
 	setup(12, 3);
 	// Seven non-contiguous pages with capacity 3: chunks of 3, 3, 1; the last sized to fit.
-	ASSERT_EQ(0, from_pages(&t_, { 0x1000, 0x1002, 0x1004, 0x1006, 0x1008, 0x100a, 0x100c },
-				0, 7 * kPs));
+	ASSERT_EQ(0, from_pages(&t_, { 0x1000, 0x1002, 0x1004, 0x1006, 0x1008, 0x100a, 0x100c }, 0,
+				7 * kPs));
 	EXPECT_EQ((std::vector<uint32_t>{ 3, 3, 1 }), chunk_fill(&t_.cpu));
 	EXPECT_EQ(7u, entries(&t_.cpu).size());
 	EXPECT_EQ(3u, alloc_.num_allocs);
@@ -216,7 +223,8 @@ TEST_F(Build, AllocOrderRejectsBadArguments)
 	sgt_table_params p = params_;
 	p.mem = &no_alloc;
 	EXPECT_EQ(-SGT_EOPNOTSUPP, sgt_table_init_alloc_order(&t_, &p, 1, 0, SGT_MAY_SLEEP));
-	EXPECT_EQ(-SGT_ENOMEM, sgt_table_init_alloc_order(&t_, &params_, (kPages + 1) * kPs, 0, SGT_MAY_SLEEP))
+	EXPECT_EQ(-SGT_ENOMEM,
+		  sgt_table_init_alloc_order(&t_, &params_, (kPages + 1) * kPs, 0, SGT_MAY_SLEEP))
 		<< "the arena runs out of pages";
 	EXPECT_EQ(0u, alloc_.live_bytes);
 }
@@ -243,8 +251,9 @@ TEST_F(Build, PlatformDefaultsWorkWithRealMemory)
 
 // ---- bad input: each class gets its code and leaves the table as it was ----
 
-class BadInput : public Build {
-    protected:
+class BadInput : public Build
+{
+      protected:
 	Snapshot before_;
 	uint64_t allocs_ = 0;
 	uint64_t live_ = 0;
@@ -282,8 +291,10 @@ TEST_F(BadInput, NullArguments)
 	no_fn.pfn = nullptr;
 	EXPECT_EQ(-SGT_EINVAL, sgt_table_append_pages(&t_, &no_fn, 0, kPs, 8192, SGT_MAY_SLEEP));
 	sgt_table other;
-	EXPECT_EQ(-SGT_EINVAL, sgt_table_init_from_pages(nullptr, &params_, &p, 0, 1, 8192, SGT_MAY_SLEEP));
-	EXPECT_EQ(-SGT_EINVAL, sgt_table_init_from_pages(&other, &params_, nullptr, 0, 1, 8192, SGT_MAY_SLEEP));
+	EXPECT_EQ(-SGT_EINVAL,
+		  sgt_table_init_from_pages(nullptr, &params_, &p, 0, 1, 8192, SGT_MAY_SLEEP));
+	EXPECT_EQ(-SGT_EINVAL,
+		  sgt_table_init_from_pages(&other, &params_, nullptr, 0, 1, 8192, SGT_MAY_SLEEP));
 	EXPECT_EQ(-SGT_EINVAL, sgt_table_init(nullptr, &params_));
 	expect_unchanged();
 }
@@ -362,7 +373,7 @@ TEST_F(BadInput, BadParams)
 // A provider whose answer changes between sgt's two walks must not corrupt the table.
 struct FlipProvider {
 	uint64_t num_pages;
-	bool seen_last = false;	  // the first walk has reached the last page
+	bool seen_last = false; // the first walk has reached the last page
 	bool second_walk = false; // a walk started again from page 0 after that
 	uint64_t calls = 0;
 	bool fewer = false; // the second walk gives fewer entries than the first
@@ -420,6 +431,95 @@ TEST_F(Build, ProviderThatChangesItsAnswerCannotOverrunTheReservation)
 	EXPECT_EQ(-SGT_EINVAL, sgt_table_append_pages(&t_, &p, 0, 4 * kPs, 8192, SGT_MAY_SLEEP));
 	EXPECT_EQ(before, snapshot(&t_.cpu));
 	EXPECT_EQ(1u, sgt_test_alloc_live(&alloc_));
+}
+
+// The layout rules applied page by page, the simplest way they can be written: the reference
+// for the library's block-wise walk (which reads array providers inline and calls every other
+// provider a block of frames at a time).
+constexpr uint64_t kPs = 4096;
+
+V reference_append(V table, const std::vector<uint64_t> &pfns, uint32_t offset, uint64_t size,
+		   uint32_t max_seg)
+{
+	uint64_t seg = max_seg & ~(kPs - 1), left = size, take;
+	size_t pages = (size_t)((offset + size + kPs - 1) / kPs), i = 0, run = 0;
+	// Whole pages into the entry the call finds last, by bytes, while they follow it.
+	while (offset == 0 && !table.empty() && i < pages) {
+		Ent &last = table.back();
+		uint64_t end = last.offset + last.len;
+		if (end % kPs || pfns[i] != last.pfn + end / kPs || last.len + kPs > seg)
+			break;
+		take = std::min<uint64_t>(kPs, left);
+		last.len += (uint32_t)take;
+		left -= take;
+		i++;
+	}
+	// New entries: runs of consecutive frames of at most seg / kPs pages.
+	for (; i < pages; i++, left -= take) {
+		take = std::min<uint64_t>(kPs - (i ? 0 : offset), left);
+		if (run && run < seg / kPs && pfns[i] == pfns[i - 1] + 1) {
+			table.back().len += (uint32_t)take;
+			run++;
+		} else {
+			table.push_back(Ent{ pfns[i], i ? 0u : offset, (uint32_t)take });
+			run = 1;
+		}
+	}
+	return table;
+}
+
+uint64_t callback_pfn(const void *ctx, uint64_t index)
+{
+	return static_cast<const uint64_t *>(ctx)[index];
+}
+
+TEST_F(Build, ArrayAndCallbackProvidersAgreeWithAPerPageReference)
+{
+	std::mt19937_64 rng(11);
+	for (int round = 0; round < 400; round++) {
+		sgt_table a, c;
+		ASSERT_EQ(0, sgt_table_init(&a, &params_));
+		ASSERT_EQ(0, sgt_table_init(&c, &params_));
+		V want;
+		uint64_t next = 0x1000 + rng() % 64;
+		for (int call = 0, calls = 1 + (int)(rng() % 3); call < calls; call++) {
+			// Up to 300 pages: several of the callback path's 64-frame blocks.
+			size_t n = 1 + rng() % 300;
+			std::vector<uint64_t> pfns(n);
+			int layout = (int)(rng() % 4);
+			for (auto &f : pfns) {
+				f = next;
+				next += layout == 0 ? 1 : layout == 1 ? 2 : 1 + rng() % 2;
+				if (layout == 3 && rng() % 8 == 0)
+					next -= 1 + rng() % 3; // a frame again, or a step back
+			}
+			uint32_t offset = call == 0 || rng() % 3 == 0 ? (uint32_t)(rng() % kPs) : 0;
+			// Ends at the end of the last page (so that the next call can merge), or
+			// anywhere in it (at least one byte past the offset).
+			uint64_t size = n * kPs - offset;
+			if (rng() % 2)
+				size -= rng() % (kPs - (n == 1 ? offset : 0));
+			uint32_t max_seg =
+				rng() % 4 == 0
+					? SGT_MAX_SEGMENT_UNLIMITED
+					: (uint32_t)(kPs * (1 + rng() % (rng() % 2 ? 8 : 80)) +
+						     rng() % kPs);
+			size_t pages = (size_t)((offset + size + kPs - 1) / kPs);
+			sgt_pages pa, pc{ n, callback_pfn, pfns.data() };
+			sgt_pages_from_array(&pa, pfns.data(), n);
+			ASSERT_EQ(0, sgt_table_append_pages(&a, &pa, offset, size, max_seg,
+							    SGT_MAY_SLEEP));
+			ASSERT_EQ(0, sgt_table_append_pages(&c, &pc, offset, size, max_seg,
+							    SGT_MAY_SLEEP));
+			want = reference_append(
+				want, std::vector<uint64_t>(pfns.begin(), pfns.begin() + pages),
+				offset, size, max_seg);
+			ASSERT_EQ(want, entries(&a.cpu)) << "round " << round << " call " << call;
+			ASSERT_EQ(want, entries(&c.cpu)) << "round " << round << " call " << call;
+		}
+		sgt_table_cleanup(&a);
+		sgt_table_cleanup(&c);
+	}
 }
 
 } // namespace
