@@ -14,7 +14,8 @@ int sgt_ent_iter_init(struct sgt_ent_iter *it, const struct sgt_cpu *t)
 	return 0;
 }
 
-bool sgt_ent_iter_next(struct sgt_ent_iter *it)
+/* The first step, steps into the next chunk, and the end (sgt_ent_iter_next() is inline). */
+bool sgt__ent_iter_step(struct sgt_ent_iter *it)
 {
 	if (!it)
 		return false;
@@ -23,18 +24,19 @@ bool sgt_ent_iter_next(struct sgt_ent_iter *it)
 		it->ent = sgt_sg_first(it->sgt__sgt, &it->sgt__pos);
 		it->index = 0;
 	} else if (it->ent) {
+		/* The inline steps moved @ent along the chunk without the position. */
+		it->sgt__pos.index = (uint32_t)(it->ent - it->sgt__pos.chunk->ents);
 		it->ent = sgt_sg_next(&it->sgt__pos);
 		it->index++;
 	}
+	it->sgt__chunk_end =
+		it->ent ? &it->sgt__pos.chunk->ents[it->sgt__pos.chunk->num_ents] : NULL;
 	return it->ent != NULL;
 }
 
-/* Pages an entry touches (Linux sg_page_count). */
 static uint64_t s_ent_pages(const struct sgt_entry *e, unsigned int shift)
 {
-	uint64_t end = (uint64_t)e->offset + e->len;
-
-	return (end >> shift) + ((end & ((UINT64_C(1) << shift) - 1)) != 0);
+	return sgt__ent_page_count(e, shift);
 }
 
 int sgt_page_iter_init(struct sgt_page_iter *it, const struct sgt_cpu *t, uint64_t start_page)
@@ -60,10 +62,15 @@ int sgt_page_iter_init(struct sgt_page_iter *it, const struct sgt_cpu *t, uint64
 	}
 	it->sgt__page_in_ent = start_page;
 	it->sgt__next_page_index += it->sgt__ent ? start_page : 0;
+	it->sgt__ent_pages = it->sgt__ent ? s_ent_pages(it->sgt__ent, shift) : 0;
 	return 0;
 }
 
-bool sgt_page_iter_next(struct sgt_page_iter *it)
+/*
+ * The steps sgt_page_iter_next() leaves out of line: into the next chunk (skipping entries, as
+ * from a start page), and the end. Keeps sgt__ent_pages for the inline steps.
+ */
+bool sgt__page_iter_step(struct sgt_page_iter *it)
 {
 	const struct sgt_entry *e;
 	uint64_t ps, k, page_start, data_end;
@@ -79,6 +86,7 @@ bool sgt_page_iter_next(struct sgt_page_iter *it)
 	}
 	if (!e)
 		return false;
+	it->sgt__ent_pages = s_ent_pages(e, it->sgt__shift);
 	k = it->sgt__page_in_ent++;
 	/* Byte positions relative to the start of the entry's first page. */
 	page_start = k << it->sgt__shift;

@@ -270,6 +270,10 @@ std::vector<Case> cases()
 	    [](World &) { return (int)sgt_ent_iter_next(nullptr); });
 	add("sgt_page_iter_next", "NULL iterator", kNoError,
 	    [](World &) { return (int)sgt_page_iter_next(nullptr); });
+	add("sgt__ent_iter_step", "NULL iterator", kNoError,
+	    [](World &) { return (int)sgt__ent_iter_step(nullptr); });
+	add("sgt__page_iter_step", "NULL iterator", kNoError,
+	    [](World &) { return (int)sgt__page_iter_step(nullptr); });
 	add("sgt_miter_next", "NULL iterator", kNoError,
 	    [](World &) { return (int)sgt_miter_next(nullptr); });
 	add("sgt_miter_stop", "NULL iterator", kNoError, [](World &) {

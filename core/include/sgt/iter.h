@@ -33,6 +33,7 @@ struct sgt_ent_iter {
 	uint32_t index;
 	struct sgt_pos sgt__pos;
 	const struct sgt_sg_table *sgt__sgt;
+	const struct sgt_entry *sgt__chunk_end;
 	bool sgt__started;
 };
 
@@ -57,6 +58,7 @@ struct sgt_page_iter {
 	uint32_t sgt__ent_index;
 	uint64_t sgt__page_in_ent;
 	uint64_t sgt__next_page_index;
+	uint64_t sgt__ent_pages;
 };
 
 /**
@@ -94,14 +96,37 @@ extern "C" {
  */
 SGT_API SGT_MUST_CHECK int sgt_ent_iter_init(struct sgt_ent_iter *it, const struct sgt_cpu *t);
 
+/* The iterators' steps that leave a chunk, start or end a walk: out of line, not to be called. */
+SGT_API bool sgt__ent_iter_step(struct sgt_ent_iter *it);
+SGT_API bool sgt__page_iter_step(struct sgt_page_iter *it);
+
+/* Pages an entry touches (Linux sg_page_count), for the iterators. */
+static inline uint64_t sgt__ent_page_count(const struct sgt_entry *e, unsigned int shift)
+{
+	uint64_t end = (uint64_t)e->offset + e->len;
+
+	return (end >> shift) + ((end & ((UINT64_C(1) << shift) - 1)) != 0);
+}
+
 /**
  * sgt_ent_iter_next() - advance to the next entry
  * @it: an iterator from sgt_ent_iter_init()
  *
+ * Inline: the step to the next entry of the same chunk is as cheap as a loop over an array (see
+ * bench/); the rest is sgt__ent_iter_step().
  * Context: any; allocates nothing.
  * Return: true with @it->ent set; false at the end or for a NULL @it.
  */
-SGT_API bool sgt_ent_iter_next(struct sgt_ent_iter *it);
+static inline bool sgt_ent_iter_next(struct sgt_ent_iter *it)
+{
+	/* sgt__pos.index is left behind here; the step works it out from @ent. */
+	if (it && it->ent && it->ent + 1 < it->sgt__chunk_end) {
+		it->ent++;
+		it->index++;
+		return true;
+	}
+	return sgt__ent_iter_step(it);
+}
 
 /**
  * sgt_page_iter_init() - start a page walk
@@ -120,10 +145,39 @@ SGT_API SGT_MUST_CHECK int sgt_page_iter_init(struct sgt_page_iter *it, const st
  * sgt_page_iter_next() - advance to the next page
  * @it: an iterator from sgt_page_iter_init()
  *
+ * Inline: the next page of the same entry, or the first page of the next entry in the same chunk,
+ * costs what a loop over an array of entries would (see bench/); the rest is
+ * sgt__page_iter_step().
  * Context: any; allocates nothing.
  * Return: true with the public fields set; false at the end or for a NULL @it.
  */
-SGT_API bool sgt_page_iter_next(struct sgt_page_iter *it);
+static inline bool sgt_page_iter_next(struct sgt_page_iter *it)
+{
+	const struct sgt_entry *e = it ? it->sgt__ent : NULL;
+	uint64_t k, ps, left;
+
+	if (!e)
+		return sgt__page_iter_step(it);
+	if (it->sgt__page_in_ent >= it->sgt__ent_pages) {
+		if (it->sgt__pos.index + 1 >= it->sgt__pos.chunk->num_ents)
+			return sgt__page_iter_step(it);
+		it->sgt__pos.index++;
+		e = ++it->sgt__ent;
+		it->sgt__ent_index++;
+		it->sgt__page_in_ent = 0;
+		it->sgt__ent_pages = sgt__ent_page_count(e, it->sgt__shift);
+	}
+	k = it->sgt__page_in_ent++;
+	ps = UINT64_C(1) << it->sgt__shift;
+	/* bytes of the entry from this page's start on */
+	left = (uint64_t)e->offset + e->len - (k << it->sgt__shift);
+	it->pfn = e->pfn + k;
+	it->offset = k ? 0 : e->offset;
+	it->len = (uint32_t)((left < ps ? left : ps) - it->offset);
+	it->ent_index = it->sgt__ent_index;
+	it->page_index = it->sgt__next_page_index++;
+	return true;
+}
 
 /**
  * sgt_miter_start() - start a mapping walk
