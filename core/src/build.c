@@ -133,7 +133,7 @@ static inline __attribute__((always_inline)) int s_walk(const struct s_layout *l
 	const uint64_t max_pages = l->max_seg >> shift, max_pfn = sgt_memory_max_pfn(l->mem);
 	struct s_frames fr = { .pages = l->pages, .array = sgt__pages_array(l->pages) };
 	uint64_t i = 0, j, lim, start, cnt, expect = 0, prev, run = 0, cap = 0, first = 0, laid = 0;
-	uint64_t num_new = 0, bad = 0, len;
+	uint64_t num_new = 0, len;
 	uint32_t offset = l->offset, first_off = 0, merge_len = 0;
 	struct s_cursor c = { .w = w };
 	bool merging = true;
@@ -165,7 +165,8 @@ static inline __attribute__((always_inline)) int s_walk(const struct s_layout *l
 			 * consecutive, so its last one is the one to check against the domain
 			 * (before the first page, prev is 0 or the last entry's last frame).
 			 */
-			bad |= prev >= max_pfn;
+			if (prev >= max_pfn)
+				return -SGT_EOVERFLOW;
 			if (merging) {
 				merge_len = (uint32_t)(run << shift);
 				laid = merge_len;
@@ -185,7 +186,8 @@ static inline __attribute__((always_inline)) int s_walk(const struct s_layout *l
 		}
 	}
 	/* The last run takes what is left. */
-	bad |= prev >= max_pfn;
+	if (prev >= max_pfn)
+		return -SGT_EOVERFLOW;
 	if (merging) {
 		merge_len = (uint32_t)l->size;
 	} else if (w && !s_write(&c, first, first_off, l->size - laid)) {
@@ -194,7 +196,7 @@ static inline __attribute__((always_inline)) int s_walk(const struct s_layout *l
 	if (w)
 		sgt__resv_filled(w, c.begin ? (uint32_t)(c.e - c.begin) : 0, l->size - merge_len);
 	*out = (struct s_walk_out){ .num_new = num_new, .merge_len = merge_len };
-	return bad ? -SGT_EOVERFLOW : 0;
+	return 0;
 }
 
 /* The two walks, each a function of its own so that each gets the registers to itself. */
@@ -241,20 +243,32 @@ static int s_append(struct sgt_table *t, const struct sgt_pages *pages, uint32_t
 		    enum sgt_alloc_ctx actx)
 {
 	const struct sgt_entry *last = sgt_sg_last(&t->sgt__own);
-	struct s_walk_out plan, done;
+	struct s_walk_out plan = { 0 }, done;
 	struct sgt__resv r;
 	struct s_layout l;
+	bool one_walk;
 	int err;
 
 	err = s_layout_init(&l, t, pages, offset, size, max_segment);
-	if (!err)
+	if (err)
+		return err;
+	/*
+	 * There is at most one entry per page. When the tail chunk has room for that many, nothing
+	 * is allocated, so the entries need not be counted first: one walk puts them, and the
+	 * reservation is trimmed to what it put.
+	 */
+	one_walk = l.num_pages <= sgt__tail_room(&t->sgt__own);
+	if (!one_walk)
 		err = s_count(&l, last, &plan);
 	if (!err)
-		err = sgt__resv_init(&r, t, plan.num_new, expect_growth, actx);
+		err = sgt__resv_init(&r, t, one_walk ? l.num_pages : plan.num_new, expect_growth,
+				     actx);
 	if (err)
 		return err;
 	err = s_put(&l, last, &r, &done);
-	if (!err && (done.num_new != plan.num_new || done.merge_len != plan.merge_len))
+	if (!err && one_walk)
+		sgt__resv_trim(&r);
+	else if (!err && (done.num_new != plan.num_new || done.merge_len != plan.merge_len))
 		err = -SGT_EINVAL; /* the provider changed its answer between the two walks */
 	if (!err)
 		err = sgt__resv_commit(&r, done.merge_len);

@@ -96,6 +96,21 @@ struct sgt__resv {
  */
 int sgt__resv_init(struct sgt__resv *r, struct sgt_table *t, uint64_t num_new, bool expect_growth,
 		   enum sgt_alloc_ctx actx);
+/* Free slots in the table's tail chunk: entries that can be added without allocating. */
+static inline uint32_t sgt__tail_room(const struct sgt_sg_table *sgt)
+{
+	return sgt->tail ? sgt->tail->capacity - sgt->tail->num_ents : 0;
+}
+
+/*
+ * Reserve no more than was put: for a reservation of an upper bound that allocated nothing (it
+ * fit the tail chunk), before the commit.
+ */
+static inline void sgt__resv_trim(struct sgt__resv *r)
+{
+	r->num_new = r->num_put;
+}
+
 /* Move the reservation on to its next chunk (the current one is full). */
 void sgt__resv_next_chunk(struct sgt__resv *r);
 

@@ -6,11 +6,6 @@
  */
 #include "internal.h"
 
-static uint32_t s_tail_free(const struct sgt_sg_table *sgt)
-{
-	return sgt->tail ? sgt->tail->capacity - sgt->tail->num_ents : 0;
-}
-
 static void s_free_chain(const struct sgt_allocator *a, struct sgt_chunk *c)
 {
 	while (c) {
@@ -50,7 +45,7 @@ int sgt__resv_init(struct sgt__resv *r, struct sgt_table *t, uint64_t num_new, b
 		   enum sgt_alloc_ctx actx)
 {
 	struct sgt_sg_table *sgt = &t->sgt__own;
-	uint32_t tail_free = s_tail_free(sgt);
+	uint32_t tail_free = sgt__tail_room(sgt);
 	int err;
 
 	if (!sgt__actx_valid(actx))
@@ -90,7 +85,7 @@ int sgt__resv_commit(struct sgt__resv *r, uint32_t merge_len)
 	if (merge_len)
 		sgt->tail->ents[sgt->tail->num_ents - 1].len += merge_len;
 	if (sgt->tail) {
-		n = (uint32_t)SGT__MIN((uint64_t)s_tail_free(sgt), left);
+		n = (uint32_t)SGT__MIN((uint64_t)sgt__tail_room(sgt), left);
 		sgt->tail->num_ents += n;
 		left -= n;
 	}
