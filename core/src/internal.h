@@ -91,7 +91,8 @@ struct sgt__resv {
 };
 
 /*
- * @expect_growth: size every new chunk at full capacity (appends) rather than the last one to fit
+ * @expect_growth: size new chunks for a table that grows by appends (as large as the table already
+ * is, up to a full chunk) rather than the last one to fit
  * (one-shot constructors), as Linux does for sg_alloc_append_table_from_pages vs sg_alloc_table.
  */
 int sgt__resv_init(struct sgt__resv *r, struct sgt_table *t, uint64_t num_new, bool expect_growth,

@@ -20,9 +20,15 @@ static int s_alloc_chain(struct sgt__resv *r, uint64_t need, uint32_t cap, bool 
 			 enum sgt_alloc_ctx actx)
 {
 	const struct sgt_allocator *a = &r->t->sgt__alloc;
+	/*
+	 * A table that grows by appends gets chunks as large as the table already is (at least what
+	 * this call needs, at most a full chunk): geometric growth, so a small table does not pay
+	 * for a full chunk and a large one pays one chunk header per full chunk.
+	 */
+	uint64_t grow = expect_growth ? r->t->sgt__own.num_cpu_ents : 0;
 
 	while (need) {
-		uint32_t slots = expect_growth ? cap : (uint32_t)SGT__MIN((uint64_t)cap, need);
+		uint32_t slots = (uint32_t)SGT__MIN((uint64_t)cap, need > grow ? need : grow);
 		struct sgt_chunk *c = a->alloc(a->ctx, sgt_chunk_size(slots), actx);
 
 		if (!c) {

@@ -168,11 +168,30 @@ TEST_F(Build, AppendsFillTheTailThenChain)
 		ASSERT_EQ(0, append(&t_, { 0x1000 + 2 * i }, 0, kPs));
 		ASSERT_EQ(0, sgt_cpu_check(&t_.cpu));
 	}
-	EXPECT_EQ((std::vector<uint32_t>{ 2, 2, 1 }), chunk_fill(&t_.cpu));
-	EXPECT_EQ(3u, alloc_.num_allocs) << "appends allocate full chunks and fill them";
+	// Chunks as large as the table already is, up to the capacity: 1, 1, 2, then 2.
+	EXPECT_EQ((std::vector<uint32_t>{ 1, 1, 2, 1 }), chunk_fill(&t_.cpu));
+	EXPECT_EQ(4u, alloc_.num_allocs) << "appends fill the tail before they allocate";
 	const sgt_sg_table *sgt;
 	ASSERT_EQ(0, sgt_cpu_sg_table(&t_.cpu, &sgt));
 	EXPECT_EQ(0x1008u, sgt_sg_last(sgt)->pfn);
+}
+
+// Memory: a table that grows by appends pays for what it holds, not for a full chunk, and a
+// large one pays one chunk header per full chunk.
+TEST_F(Build, AppendedTablesGrowTheirChunksWithTheTable)
+{
+	setup(12, 0);
+	ASSERT_EQ(0, sgt_table_init(&t_, &params_));
+	ASSERT_EQ(0, append(&t_, { 0x1000 }, 0, kPs));
+	EXPECT_EQ(sgt_chunk_size(1), alloc_.live_bytes) << "a one-entry table";
+	for (uint64_t i = 1; i < 200; i++)
+		ASSERT_EQ(0, append(&t_, { 0x1000 + 2 * i }, 0, kPs));
+	// 1, 1, 2, 4, ..., 64, then full chunks: at most the slack of the last chunk and a header
+	// per chunk above 32 bytes an entry.
+	std::vector<uint32_t> fill = chunk_fill(&t_.cpu);
+	EXPECT_EQ((std::vector<uint32_t>{ 1, 1, 2, 4, 8, 16, 32, 64, 72 }), fill);
+	EXPECT_LE(alloc_.live_bytes, 200 * sizeof(sgt_entry) + 9 * sizeof(sgt_chunk) +
+					     (SGT_DEFAULT_CHUNK_CAPACITY - 72) * sizeof(sgt_entry));
 }
 
 TEST_F(Build, ChunkCapacityOneChainsEveryEntry)
