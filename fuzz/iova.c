@@ -5,6 +5,10 @@
  * usable, size-aligned slot exists under the limit, must land in one, and the allocator's own
  * invariants must hold after every step.
  *
+ * Steps go through the allocator or one of two per-thread caches (the op byte's top bits); when
+ * an allocation finds no room that the reference says exists, the caches are drained (the room
+ * may be in them) and it is tried once more.
+ *
  * Input: byte 0 quarantine length, byte 1 magazine size, then 4-byte steps: op, a, b, c.
  */
 #include <stdbool.h>
@@ -60,7 +64,25 @@ static void s_check(struct sgt_iova *v, const char *what)
 	}
 }
 
-static void s_alloc(struct sgt_iova *v, struct ref *r, const uint8_t *p)
+struct path {
+	struct sgt_iova *v;
+	struct sgt_iova_cache *cache[2];
+	struct sgt_iova_cache *c; /* this step's: NULL for the allocator itself */
+};
+
+static int s_path_alloc(const struct path *pa, uint64_t len, uint64_t lim, uint64_t *addr)
+{
+	return pa->c ? sgt_iova_cache_alloc(pa->c, len, lim, addr)
+		     : sgt_iova_alloc(pa->v, len, lim, addr);
+}
+
+static int s_path_release(const struct path *pa, uint64_t addr, uint64_t len)
+{
+	return pa->c ? sgt_iova_cache_release(pa->c, addr, len)
+		     : sgt_iova_release(pa->v, addr, len);
+}
+
+static void s_alloc(const struct path *pa, struct ref *r, const uint8_t *p)
 {
 	uint64_t len = 1 + (((uint64_t)p[1] << 8 | p[2]) % (40 * G));
 	uint64_t lim = p[3] < 64 ? (FIRST + p[3] % NUM) * G - 1 : UINT64_MAX;
@@ -74,7 +96,12 @@ static void s_alloc(struct sgt_iova *v, struct ref *r, const uint8_t *p)
 	expect = r->live < MAX_LIVE && s_slot_exists(r, n, lim_g);
 	if (r->live == MAX_LIVE)
 		return;
-	err = sgt_iova_alloc(v, len, lim, &addr);
+	err = s_path_alloc(pa, len, lim, &addr);
+	if (err == -SGT_ENOSPC && expect) {
+		sgt_iova_cache_drain(pa->cache[0]);
+		sgt_iova_cache_drain(pa->cache[1]);
+		err = s_path_alloc(pa, len, lim, &addr);
+	}
 	if (err != (expect ? 0 : -SGT_ENOSPC)) {
 		fprintf(stderr, "sgt fuzz iova: alloc(%llu, limit %#llx) = %s, reference says %s\n",
 			(unsigned long long)len, (unsigned long long)lim, sgt_errname(err),
@@ -103,18 +130,22 @@ static void s_alloc(struct sgt_iova *v, struct ref *r, const uint8_t *p)
 	r->n[r->live++] = n;
 }
 
-static void s_free(struct sgt_iova *v, struct ref *r, const uint8_t *p)
+static void s_free(const struct path *pa, struct ref *r, const uint8_t *p)
 {
 	uint32_t k;
 
 	if (!r->live)
 		return;
 	k = p[1] % r->live;
-	if (sgt_iova_release(v, r->addr[k], r->len[k])) {
+	if (p[3] & 1 && s_path_release(pa, r->addr[k], r->len[k] + G) != -SGT_EINVAL) {
+		fprintf(stderr, "sgt fuzz iova: release with a wrong length accepted\n");
+		abort();
+	}
+	if (s_path_release(pa, r->addr[k], r->len[k])) {
 		fprintf(stderr, "sgt fuzz iova: release of a live range refused\n");
 		abort();
 	}
-	if (p[2] & 1 && sgt_iova_release(v, r->addr[k], r->len[k]) != -SGT_EINVAL) {
+	if (p[2] & 1 && s_path_release(pa, r->addr[k], r->len[k]) != -SGT_EINVAL) {
 		fprintf(stderr, "sgt fuzz iova: double free accepted\n");
 		abort();
 	}
@@ -138,6 +169,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const struct sgt_dma_window res[2] = { { 60 * G + 5, 70 * G }, { 150 * G, 150 * G } };
 	struct ref *r = calloc(1, sizeof(*r));
 	struct sgt_iova *v = NULL;
+	struct path pa = { 0 };
 	size_t i;
 
 	if (!r || size < 2) {
@@ -153,13 +185,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		free(r);
 		return 0;
 	}
-	for (i = 2; i + 4 <= size; i += 4) {
-		if (data[i] % 3)
-			s_alloc(v, r, data + i);
-		else
-			s_free(v, r, data + i);
-		s_check(v, data[i] % 3 ? "alloc" : "free");
+	pa.v = v;
+	if (sgt_iova_cache_new(v, &pa.cache[0]) || sgt_iova_cache_new(v, &pa.cache[1])) {
+		fprintf(stderr, "sgt fuzz iova: out of memory for the caches\n");
+		abort();
 	}
+	for (i = 2; i + 4 <= size; i += 4) {
+		/* top bits 01 and 10: a cache; 00 and 11: the allocator itself */
+		unsigned int via = data[i] >> 6;
+
+		pa.c = via == 1 || via == 2 ? pa.cache[via - 1] : NULL;
+		if ((data[i] & 0x3f) % 3)
+			s_alloc(&pa, r, data + i);
+		else
+			s_free(&pa, r, data + i);
+		s_check(v, (data[i] & 0x3f) % 3 ? "alloc" : "free");
+	}
+	sgt_iova_cache_free(pa.cache[0]);
+	s_check(v, "freeing a cache");
 	sgt_iova_free(v);
 	free(r);
 	return 0;

@@ -1,8 +1,16 @@
 // SPDX-License-Identifier: MIT
 /*
  * IOVA allocator: a buddy allocator whose free blocks sit in one AVL tree per order (keyed by the
- * first granule), with a per-order magazine of recently freed blocks and an optional quarantine.
+ * first granule), with a per-order magazine of recently freed blocks and an optional quarantine,
+ * all under one lock; live ranges in a radix tree of atomic slots (their lengths, by first
+ * granule), so that a release validates with one lookup and one compare-and-swap; and per-thread
+ * caches of free blocks (struct sgt_iova_cache) that allocate and release without the lock.
  * See sgt/iova.h for the contract.
+ *
+ * Bookkeeping nodes: a free block in a tree, a magazine or the quarantine is a node. A live range
+ * or a block in a cache is not (a length in the radix tree, a granule number in the cache), but
+ * it owns a node all the same: the spare list always holds at least one node for each of them
+ * (v->reserve counts them), so that putting one back never allocates.
  */
 #include "sgt/iova.h"
 
@@ -18,12 +26,47 @@
 #define S_MAX_PIECES (SGT_DMA_MAX_WINDOWS + S_MAX_RESERVED)
 #define S_SPARES_MIN S_ORDERS /* one alloc splits at most 63 times */
 #define S_SPARES_MAX 256
+#define S_RADIX_SHIFT 9 /* inner nodes: 512 pointers */
+#define S_RADIX_FAN (1u << S_RADIX_SHIFT)
+#define S_LEAF_SHIFT 12 /* leaves: 4096 one-byte marks */
+#define S_LEAF_SLOTS (1u << S_LEAF_SHIFT)
+#define S_MARK_LARGE 255 /* a live range of more granules than a mark holds: see v->large */
+#define S_CACHE_ORDERS 6 /* caches hold blocks of 1 to 32 granules (Linux's rcache: the same) */
+#define S_CACHE_DEPTH 128 /* blocks of each order a cache holds */
+#define S_CACHE_BATCH 64 /* blocks moved between a cache and the allocator at a time */
 
 struct s_block {
 	struct sgt__avl_node node; /* key: first granule */
 	struct s_block *next; /* magazine, quarantine or spare list */
-	uint64_t len; /* bytes asked for, while live */
+	uint64_t granules; /* asked for, while a large live range */
 	unsigned int order;
+};
+
+/*
+ * The live ranges: a radix tree keyed by first granule whose leaves hold one mark per granule:
+ * 0 when no live range starts there, else the granules it was asked for (1 to 254), or
+ * S_MARK_LARGE for more, whose count is in the node kept in v->large. One byte a granule keeps
+ * the leaves small enough to stay in cache: a release's one random access (measured: bench/).
+ * Nodes are added under the lock and published with release stores; lookups run without it.
+ * They are freed only with the allocator, so a lookup never meets a freed node.
+ */
+struct s_rnode {
+	uint64_t slot[S_RADIX_FAN];
+};
+
+struct s_rleaf {
+	uint8_t mark[S_LEAF_SLOTS];
+};
+
+/* Caller-owned, one thread at a time: see sgt/iova.h. */
+struct sgt_iova_cache {
+	struct sgt_iova *v;
+	struct sgt_iova_cache *next; /* in the allocator's list, under its lock */
+	uint32_t count[S_CACHE_ORDERS];
+	uint64_t first[S_CACHE_ORDERS][S_CACHE_DEPTH]; /* free blocks, by first granule (LIFO) */
+	/* What this cache's own steps changed (live, free, hits), added into sgt_iova_get_stats()
+	 */
+	struct sgt_iova_stats st;
 };
 
 /* A usable interval of granules, inclusive. */
@@ -34,15 +77,20 @@ struct s_piece {
 struct sgt_iova {
 	struct sgt_allocator alloc;
 	unsigned int shift;
+	void *lock; /* everything but the live slots and the caches' contents */
 	struct sgt__avl_node *free_tree[S_ORDERS];
-	struct sgt__avl_node *live;
+	uint64_t live_root; /* the radix tree's top node */
+	unsigned int live_levels; /* inner levels above the leaves */
+	struct sgt__avl_node *large; /* large live ranges' nodes (key: first granule) */
+	struct sgt_iova_cache *caches;
+	uint64_t reserve; /* live ranges and cached blocks: each owns a spare node */
 	struct s_block *mag[S_ORDERS];
 	uint32_t mag_count[S_ORDERS];
 	uint32_t mag_size;
 	struct s_block *q_head, *q_tail;
 	uint32_t q_len;
 	struct s_block *spare;
-	uint32_t num_spare;
+	uint64_t num_spare;
 	uint32_t num_pieces;
 	struct s_piece pieces[S_MAX_PIECES];
 	uint64_t usable;
@@ -67,7 +115,7 @@ static uint64_t s_size(unsigned int order)
 
 static int s_top_up(struct sgt_iova *v)
 {
-	while (v->num_spare < S_SPARES_MIN) {
+	while (v->num_spare < v->reserve + S_SPARES_MIN) {
 		struct s_block *b = v->alloc.alloc(v->alloc.ctx, sizeof(*b), SGT_ATOMIC);
 
 		if (!b)
@@ -90,13 +138,195 @@ static struct s_block *s_take_spare(struct sgt_iova *v)
 
 static void s_give_spare(struct sgt_iova *v, struct s_block *b)
 {
-	if (v->num_spare >= S_SPARES_MAX) {
+	if (v->num_spare >= v->reserve + S_SPARES_MAX) {
 		v->alloc.free(v->alloc.ctx, b, sizeof(*b));
 		return;
 	}
 	b->next = v->spare;
 	v->spare = b;
 	v->num_spare++;
+}
+
+/* ---- live ranges: the radix tree ---- */
+
+/* The bit where an inner node of @level (1 above the leaves) starts indexing. */
+static unsigned int s_level_shift(unsigned int level)
+{
+	return S_LEAF_SHIFT + (level - 1) * S_RADIX_SHIFT;
+}
+
+static void *s_load_node(const uint64_t *slot)
+{
+	return (void *)(uintptr_t)__atomic_load_n(slot, __ATOMIC_ACQUIRE);
+}
+
+/* The mark of granule @g, or NULL when no leaf holds it (then no live range starts there). */
+static uint8_t *s_mark_at(const struct sgt_iova *v, uint64_t g)
+{
+	const uint64_t *slot = &v->live_root;
+	unsigned int level;
+	struct s_rnode *n;
+	struct s_rleaf *leaf;
+
+	for (level = v->live_levels; level; level--) {
+		n = s_load_node(slot);
+		if (!n)
+			return NULL;
+		slot = &n->slot[(g >> s_level_shift(level)) & (S_RADIX_FAN - 1)];
+	}
+	leaf = s_load_node(slot);
+	return leaf ? &leaf->mark[g & (S_LEAF_SLOTS - 1)] : NULL;
+}
+
+static int s_new_node(struct sgt_iova *v, uint64_t *slot, size_t size)
+{
+	void *n = v->alloc.alloc(v->alloc.ctx, size, SGT_ATOMIC);
+
+	if (!n)
+		return -SGT_ENOMEM;
+	__builtin_memset(n, 0, size);
+	__atomic_store_n(slot, (uint64_t)(uintptr_t)n, __ATOMIC_RELEASE);
+	return 0;
+}
+
+/* Make sure granule @g has a mark (under the lock); -SGT_ENOMEM changes nothing visible. */
+static int s_mark_path(struct sgt_iova *v, uint64_t g)
+{
+	uint64_t *slot = &v->live_root;
+	unsigned int level;
+	struct s_rnode *n;
+
+	for (level = v->live_levels; level; level--) {
+		if (!*slot && s_new_node(v, slot, sizeof(struct s_rnode)))
+			return -SGT_ENOMEM;
+		n = s_load_node(slot);
+		slot = &n->slot[(g >> s_level_shift(level)) & (S_RADIX_FAN - 1)];
+	}
+	return *slot ? 0 : s_new_node(v, slot, sizeof(struct s_rleaf));
+}
+
+static uint8_t s_mark_for(uint64_t granules)
+{
+	return granules < S_MARK_LARGE ? (uint8_t)granules : S_MARK_LARGE;
+}
+
+/*
+ * Record a live range of @granules at @g, whose mark exists and is 0 (the block is the
+ * caller's). A large one keeps @b as its record (in v->large, under the lock); returns whether
+ * it did.
+ */
+static bool s_live_set(struct sgt_iova *v, uint64_t g, uint64_t granules, struct s_block *b)
+{
+	uint8_t mark = s_mark_for(granules);
+
+	if (mark == S_MARK_LARGE) {
+		b->granules = granules;
+		v->large = sgt__avl_insert(v->large, &b->node);
+	}
+	__atomic_store_n(s_mark_at(v, g), mark, __ATOMIC_RELEASE);
+	return mark == S_MARK_LARGE;
+}
+
+/*
+ * End the live range of @granules at @g: true when there was one, and only for one of two
+ * callers that race to free it. A large one (under the lock) gives its node back in *@out.
+ */
+static bool s_live_take(struct sgt_iova *v, uint64_t g, uint64_t granules, struct s_block **out)
+{
+	uint8_t *mark = s_mark_at(v, g), want = s_mark_for(granules);
+	struct sgt__avl_node *n = NULL;
+
+	*out = NULL;
+	if (want == S_MARK_LARGE) {
+		n = sgt__avl_find(v->large, g);
+		if (!n || s_blk(n)->granules != granules)
+			return false;
+	}
+	if (!mark ||
+	    !__atomic_compare_exchange_n(mark, &want, 0, false, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+		return false;
+	if (n) {
+		v->large = sgt__avl_remove(v->large, g, &n);
+		*out = s_blk(n);
+	}
+	return true;
+}
+
+/* The granules of the live range whose mark is @mark at @g. */
+static uint64_t s_mark_granules(const struct sgt_iova *v, uint64_t g, uint8_t mark)
+{
+	struct sgt__avl_node *n;
+
+	if (mark != S_MARK_LARGE)
+		return mark;
+	n = sgt__avl_find(v->large, g);
+	return n ? s_blk(n)->granules : 0;
+}
+
+/*
+ * The live range with the greatest first granule <= @g under @slot (@level, covering granules
+ * from @base): its first granule and mark. Visits what lies below @g only.
+ */
+static bool s_floor_in(const uint64_t *slot, unsigned int level, uint64_t base, uint64_t g,
+		       uint64_t *out_g, uint8_t *out_mark)
+{
+	const struct s_rnode *n = s_load_node(slot);
+	const struct s_rleaf *leaf = (const void *)n;
+	unsigned int sh = level ? s_level_shift(level) : 0;
+	uint64_t i;
+
+	if (!n)
+		return false;
+	for (i = (g - base) >> sh;; i--) {
+		uint64_t child = base + (i << sh), top = child + ((UINT64_C(1) << sh) - 1);
+
+		if (!level) {
+			*out_mark = __atomic_load_n(&leaf->mark[i], __ATOMIC_ACQUIRE);
+			*out_g = child;
+			if (*out_mark)
+				return true;
+		} else if (s_floor_in(&n->slot[i], level - 1, child, top < g ? top : g, out_g,
+				      out_mark)) {
+			return true;
+		}
+		if (i == 0)
+			return false;
+	}
+}
+
+/* The live range with the greatest first granule <= @g: its first granule and granules. */
+static bool s_live_floor(const struct sgt_iova *v, uint64_t g, uint64_t *out_g,
+			 uint64_t *out_granules)
+{
+	unsigned int bits = S_LEAF_SHIFT + v->live_levels * S_RADIX_SHIFT;
+	uint8_t mark;
+
+	if (bits < 64 && g >> bits)
+		g = (UINT64_C(1) << bits) - 1;
+	if (!s_floor_in(&v->live_root, v->live_levels, 0, g, out_g, &mark))
+		return false;
+	*out_granules = s_mark_granules(v, *out_g, mark);
+	return true;
+}
+
+static void s_free_radix(struct sgt_iova *v, uint64_t slot, unsigned int level)
+{
+	struct s_rnode *n = (struct s_rnode *)(uintptr_t)slot;
+	unsigned int i;
+
+	if (!n)
+		return;
+	for (i = 0; level && i < S_RADIX_FAN; i++)
+		s_free_radix(v, n->slot[i], level - 1);
+	v->alloc.free(v->alloc.ctx, n, level ? sizeof(struct s_rnode) : sizeof(struct s_rleaf));
+}
+
+/* Inner levels above the leaves that the highest usable granule needs. */
+static unsigned int s_levels_for(uint64_t max_g)
+{
+	unsigned int bits = max_g ? 64 - (unsigned int)__builtin_clzll(max_g) : 1;
+
+	return bits <= S_LEAF_SHIFT ? 0 : (bits - S_LEAF_SHIFT + S_RADIX_SHIFT - 1) / S_RADIX_SHIFT;
 }
 
 /* ---- free trees ---- */
@@ -184,7 +414,6 @@ static struct s_block *s_from_magazine(struct sgt_iova *v, unsigned k, uint64_t 
 		if (s_fits(b->node.key, k, lim_g)) {
 			*pp = b->next;
 			v->mag_count[k]--;
-			v->st.magazine_hits++;
 			return b;
 		}
 	}
@@ -233,30 +462,32 @@ static bool s_limit_granule(const struct sgt_iova *v, uint64_t limit, uint64_t *
 
 static unsigned int s_order_for(uint64_t granules)
 {
-	unsigned int k = 0;
+	unsigned int k = granules > 1 ? 64 - (unsigned int)__builtin_clzll(granules - 1) : 0;
 
-	while (k + 1 < S_ORDERS && s_size(k) < granules)
-		k++;
-	return k;
+	return k < S_ORDERS ? k : S_ORDERS - 1;
 }
 
-int sgt_iova_alloc(struct sgt_iova *v, uint64_t len, uint64_t limit, uint64_t *out_addr)
+static uint64_t s_granules(const struct sgt_iova *v, uint64_t len)
 {
-	uint64_t granules, lim_g;
-	struct s_block *b;
-	unsigned int k;
-	int err;
+	return (len >> v->shift) + ((len & (s_size(v->shift) - 1)) != 0);
+}
 
-	if (!v || !out_addr || len == 0)
-		return -SGT_EINVAL;
-	granules = (len >> v->shift) + ((len & (s_size(v->shift) - 1)) != 0);
-	k = s_order_for(granules);
-	if (s_size(k) < granules || !s_limit_granule(v, limit, &lim_g))
-		return -SGT_ENOSPC;
-	err = s_top_up(v);
-	if (err)
-		return err;
+/*
+ * A free block of order @k under @lim_g, taken out of the magazines or the trees (flushing the
+ * magazines when that is the only way), with a slot ready for its live range; or NULL with the
+ * reason in *@err. Under the lock; the node it was in is the caller's.
+ */
+static struct s_block *s_take_block(struct sgt_iova *v, unsigned int k, uint64_t lim_g, bool count,
+				    int *err)
+{
+	struct s_block *b;
+
+	*err = s_top_up(v);
+	if (*err)
+		return NULL;
 	b = s_from_magazine(v, k, lim_g);
+	if (b && count)
+		v->st.magazine_hits++;
 	if (!b)
 		b = s_from_trees(v, k, lim_g);
 	if (!b && s_magazines_hold_blocks(v)) {
@@ -264,34 +495,71 @@ int sgt_iova_alloc(struct sgt_iova *v, uint64_t len, uint64_t limit, uint64_t *o
 		v->st.flushes++;
 		b = s_from_trees(v, k, lim_g);
 	}
-	if (!b)
+	*err = b ? s_mark_path(v, b->node.key) : -SGT_ENOSPC;
+	if (b && *err) {
+		/* Back among the free blocks, as far as anyone can tell (it never stopped
+		 * counting). */
+		v->st.free_granules -= s_size(k);
+		s_put_free(v, b);
+		return NULL;
+	}
+	if (b)
+		v->st.free_granules -= s_size(k);
+	return b;
+}
+
+/* The checks every allocation makes: the order and highest granule, or an error. */
+static int s_alloc_args(const struct sgt_iova *v, uint64_t len, uint64_t limit, unsigned int *k,
+			uint64_t *lim_g)
+{
+	uint64_t granules;
+
+	if (len == 0)
+		return -SGT_EINVAL;
+	granules = s_granules(v, len);
+	*k = s_order_for(granules);
+	if (s_size(*k) < granules || !s_limit_granule(v, limit, lim_g))
 		return -SGT_ENOSPC;
-	b->len = len;
-	v->live = sgt__avl_insert(v->live, &b->node);
-	v->st.live_ranges++;
-	v->st.live_granules += s_size(k);
-	v->st.free_granules -= s_size(k);
-	*out_addr = b->node.key << v->shift;
 	return 0;
 }
 
-int sgt_iova_release(struct sgt_iova *v, uint64_t addr, uint64_t len)
+int sgt_iova_alloc(struct sgt_iova *v, uint64_t len, uint64_t limit, uint64_t *out_addr)
 {
-	struct sgt__avl_node *n;
 	struct s_block *b;
+	uint64_t lim_g;
+	unsigned int k;
+	int err;
 
-	if (!v || (addr & (s_size(v->shift) - 1)))
+	if (!v || !out_addr)
 		return -SGT_EINVAL;
-	n = sgt__avl_find(v->live, addr >> v->shift);
-	if (!n || s_blk(n)->len != len)
-		return -SGT_EINVAL;
-	v->live = sgt__avl_remove(v->live, n->key, &n);
-	b = s_blk(n);
-	v->st.live_ranges--;
-	v->st.live_granules -= s_size(b->order);
-	if (!v->q_len) {
+	err = s_alloc_args(v, len, limit, &k, &lim_g);
+	if (err)
+		return err;
+	sgt_platform_lock(v->lock);
+	b = s_take_block(v, k, lim_g, true, &err);
+	if (b) {
+		*out_addr = b->node.key << v->shift;
+		/* A small range's node becomes a spare, which it keeps (v->reserve counts it). */
+		if (!s_live_set(v, b->node.key, s_granules(v, len), b)) {
+			v->reserve++;
+			s_give_spare(v, b);
+		}
+		v->st.live_ranges++;
+		v->st.live_granules += s_size(k);
+	}
+	sgt_platform_unlock(v->lock);
+	return err;
+}
+
+/*
+ * A block that stopped being live or cached goes to a magazine or the trees, or first to the
+ * quarantine when it was live and there is one.
+ */
+static void s_retire_node(struct sgt_iova *v, struct s_block *b, bool was_live)
+{
+	if (!v->q_len || !was_live) {
 		s_put_free(v, b);
-		return 0;
+		return;
 	}
 	/* Quarantine: the range waits in a FIFO; the oldest one leaves when it is full. */
 	b->next = NULL;
@@ -308,24 +576,211 @@ int sgt_iova_release(struct sgt_iova *v, uint64_t addr, uint64_t len)
 		v->st.quarantined--;
 		s_put_free(v, b);
 	}
-	return 0;
+}
+
+/* The same for a block without a node: it takes the spare v->reserve kept for it. */
+static void s_retire(struct sgt_iova *v, uint64_t g, unsigned int k, bool was_live)
+{
+	struct s_block *b = s_take_spare(v);
+
+	v->reserve--;
+	b->node.key = g;
+	b->order = k;
+	s_retire_node(v, b, was_live);
+}
+
+int sgt_iova_release(struct sgt_iova *v, uint64_t addr, uint64_t len)
+{
+	struct s_block *large;
+	unsigned int k;
+	int err = 0;
+
+	if (!v || (addr & (s_size(v->shift) - 1)) || len == 0)
+		return -SGT_EINVAL;
+	k = s_order_for(s_granules(v, len));
+	sgt_platform_lock(v->lock);
+	if (s_live_take(v, addr >> v->shift, s_granules(v, len), &large)) {
+		v->st.live_ranges--;
+		v->st.live_granules -= s_size(k);
+		if (large)
+			s_retire_node(v, large, true);
+		else
+			s_retire(v, addr >> v->shift, k, true);
+	} else {
+		err = -SGT_EINVAL;
+	}
+	sgt_platform_unlock(v->lock);
+	return err;
 }
 
 bool sgt_iova_is_live(const struct sgt_iova *v, uint64_t addr)
 {
-	struct s_block *b;
+	uint64_t g, granules;
+	bool live;
 
 	if (!v)
 		return false;
-	b = s_blk(sgt__avl_floor(v->live, addr >> v->shift));
-
-	return b && (addr >> v->shift) - b->node.key < s_size(b->order);
+	sgt_platform_lock(v->lock); /* for large ranges' records */
+	live = s_live_floor(v, addr >> v->shift, &g, &granules) &&
+	       (addr >> v->shift) - g < s_size(s_order_for(granules));
+	sgt_platform_unlock(v->lock);
+	return live;
 }
 
 void sgt_iova_get_stats(const struct sgt_iova *v, struct sgt_iova_stats *out)
 {
-	if (v && out)
-		*out = v->st;
+	const struct sgt_iova_cache *c;
+
+	if (!v || !out)
+		return;
+	sgt_platform_lock(v->lock);
+	*out = v->st;
+	/* The caches' own steps, counted apart (wrapping sums of what they added and took). */
+	for (c = v->caches; c; c = c->next) {
+		out->live_ranges += c->st.live_ranges;
+		out->live_granules += c->st.live_granules;
+		out->free_granules += c->st.free_granules;
+		out->magazine_hits += c->st.magazine_hits;
+	}
+	sgt_platform_unlock(v->lock);
+}
+
+/* ---- per-thread caches ---- */
+
+int sgt_iova_cache_new(struct sgt_iova *v, struct sgt_iova_cache **out)
+{
+	struct sgt_iova_cache *c;
+
+	if (!v || !out)
+		return -SGT_EINVAL;
+	c = v->alloc.alloc(v->alloc.ctx, sizeof(*c), SGT_MAY_SLEEP);
+	if (!c)
+		return -SGT_ENOMEM;
+	__builtin_memset(c, 0, sizeof(*c));
+	c->v = v;
+	sgt_platform_lock(v->lock);
+	c->next = v->caches;
+	v->caches = c;
+	sgt_platform_unlock(v->lock);
+	*out = c;
+	return 0;
+}
+
+/* Hand the @n oldest blocks of order @k back to the allocator (under its lock). */
+static void s_cache_flush(struct sgt_iova_cache *c, unsigned int k, uint32_t n)
+{
+	struct sgt_iova *v = c->v;
+	uint32_t i;
+
+	for (i = 0; i < n; i++)
+		s_retire(v, c->first[k][i], k, false);
+	c->st.free_granules -= n * s_size(k);
+	c->count[k] -= n;
+	__builtin_memmove(c->first[k], c->first[k] + n, c->count[k] * sizeof(c->first[k][0]));
+}
+
+void sgt_iova_cache_drain(struct sgt_iova_cache *c)
+{
+	unsigned int k;
+
+	if (!c)
+		return;
+	sgt_platform_lock(c->v->lock);
+	for (k = 0; k < S_CACHE_ORDERS; k++)
+		s_cache_flush(c, k, c->count[k]);
+	sgt_platform_unlock(c->v->lock);
+}
+
+void sgt_iova_cache_free(struct sgt_iova_cache *c)
+{
+	struct sgt_iova_cache **pp;
+	struct sgt_iova *v;
+
+	if (!c)
+		return;
+	v = c->v;
+	sgt_iova_cache_drain(c);
+	sgt_platform_lock(v->lock);
+	for (pp = &v->caches; *pp != c; pp = &(*pp)->next)
+		;
+	*pp = c->next;
+	/* Its counters become the allocator's. */
+	v->st.live_ranges += c->st.live_ranges;
+	v->st.live_granules += c->st.live_granules;
+	v->st.free_granules += c->st.free_granules;
+	v->st.magazine_hits += c->st.magazine_hits;
+	sgt_platform_unlock(v->lock);
+	v->alloc.free(v->alloc.ctx, c, sizeof(*c));
+}
+
+/* Up to S_CACHE_BATCH blocks of order @k under @lim_g from the allocator; 0 if at least one. */
+static int s_cache_refill(struct sgt_iova_cache *c, unsigned int k, uint64_t lim_g)
+{
+	struct sgt_iova *v = c->v;
+	struct s_block *b;
+	int err = 0;
+
+	sgt_platform_lock(v->lock);
+	while (c->count[k] < S_CACHE_BATCH && (b = s_take_block(v, k, lim_g, false, &err))) {
+		c->first[k][c->count[k]++] = b->node.key;
+		c->st.free_granules += s_size(k);
+		v->reserve++;
+		s_give_spare(v, b);
+	}
+	sgt_platform_unlock(v->lock);
+	return c->count[k] ? 0 : err;
+}
+
+int sgt_iova_cache_alloc(struct sgt_iova_cache *c, uint64_t len, uint64_t limit, uint64_t *out_addr)
+{
+	uint64_t lim_g, g;
+	unsigned int k;
+	int err;
+
+	if (!c || !out_addr)
+		return -SGT_EINVAL;
+	err = s_alloc_args(c->v, len, limit, &k, &lim_g);
+	if (err || k >= S_CACHE_ORDERS)
+		return err ? err : sgt_iova_alloc(c->v, len, limit, out_addr);
+	if (!c->count[k] && s_cache_refill(c, k, lim_g) == -SGT_ENOMEM)
+		return -SGT_ENOMEM;
+	/* The newest block, when it lies under the limit; otherwise the allocator's search. */
+	if (!c->count[k] || !s_fits(c->first[k][c->count[k] - 1], k, lim_g))
+		return sgt_iova_alloc(c->v, len, limit, out_addr);
+	g = c->first[k][--c->count[k]];
+	s_live_set(c->v, g, s_granules(c->v, len), NULL); /* small: no node */
+	c->st.live_ranges++;
+	c->st.live_granules += s_size(k);
+	c->st.free_granules -= s_size(k);
+	c->st.magazine_hits++;
+	*out_addr = g << c->v->shift;
+	return 0;
+}
+
+int sgt_iova_cache_release(struct sgt_iova_cache *c, uint64_t addr, uint64_t len)
+{
+	struct sgt_iova *v = c ? c->v : NULL;
+	struct s_block *large;
+	unsigned int k;
+
+	if (!v || (addr & (s_size(v->shift) - 1)) || len == 0)
+		return -SGT_EINVAL;
+	k = s_order_for(s_granules(v, len));
+	/* Quarantine is the allocator's, and large blocks are not cached. */
+	if (k >= S_CACHE_ORDERS || v->q_len)
+		return sgt_iova_release(v, addr, len);
+	if (!s_live_take(v, addr >> v->shift, s_granules(v, len), &large))
+		return -SGT_EINVAL;
+	if (c->count[k] == S_CACHE_DEPTH) {
+		sgt_platform_lock(v->lock);
+		s_cache_flush(c, k, S_CACHE_BATCH);
+		sgt_platform_unlock(v->lock);
+	}
+	c->first[k][c->count[k]++] = addr >> v->shift;
+	c->st.live_ranges--;
+	c->st.live_granules -= s_size(k);
+	c->st.free_granules += s_size(k);
+	return 0;
 }
 
 /* ---- construction: windows minus reserved ranges, cut into aligned blocks ---- */
@@ -434,6 +889,7 @@ static int s_params_check(const struct sgt_iova_params *p)
 
 static int s_build(struct sgt_iova *v, const struct sgt_iova_params *p)
 {
+	uint64_t max_g = 0;
 	uint32_t i;
 	int err = 0;
 
@@ -443,6 +899,11 @@ static int s_build(struct sgt_iova *v, const struct sgt_iova_params *p)
 	}
 	for (i = 0; i < p->num_reserved && !err; i++)
 		err = s_subtract(v, &p->reserved[i]);
+	for (i = 0; i < v->num_pieces; i++) {
+		if (v->pieces[i].first <= v->pieces[i].last && v->pieces[i].last > max_g)
+			max_g = v->pieces[i].last;
+	}
+	v->live_levels = s_levels_for(max_g);
 	for (i = 0; i < v->num_pieces && !err; i++)
 		err = s_add_piece_blocks(v, &v->pieces[i]);
 	if (!err && v->usable == 0)
@@ -467,8 +928,9 @@ int sgt_iova_new(const struct sgt_iova_params *params, struct sgt_iova **out)
 	*v = (struct sgt_iova){ .alloc = *a,
 				.shift = params->granule_shift,
 				.mag_size = params->magazine_size,
-				.q_len = params->quarantine_len };
-	err = s_build(v, params);
+				.q_len = params->quarantine_len,
+				.lock = sgt_platform_lock_new() };
+	err = v->lock ? s_build(v, params) : -SGT_ENOMEM;
 	if (err) {
 		sgt_iova_free(v);
 		return err;
@@ -502,13 +964,21 @@ void sgt_iova_free(struct sgt_iova *v)
 
 	if (!v)
 		return;
+	while (v->caches) {
+		struct sgt_iova_cache *c = v->caches;
+
+		v->caches = c->next;
+		v->alloc.free(v->alloc.ctx, c, sizeof(*c));
+	}
 	for (k = 0; k < S_ORDERS; k++) {
 		s_free_tree(v, v->free_tree[k]);
 		s_free_list(v, v->mag[k]);
 	}
-	s_free_tree(v, v->live);
+	s_free_radix(v, v->live_root, v->live_levels);
+	s_free_tree(v, v->large);
 	s_free_list(v, v->q_head);
 	s_free_list(v, v->spare);
+	sgt_platform_lock_free(v->lock);
 	v->alloc.free(v->alloc.ctx, v, sizeof(*v));
 }
 
@@ -544,26 +1014,46 @@ static bool s_overlaps_tree(struct sgt__avl_node *root, const struct s_block *se
 	return b->node.key + (s_size(b->order) - 1) >= first;
 }
 
-static const char *s_check_block(const struct sgt_iova *v, const struct s_block *b)
+/* Does the block [first, first + 2^order) overlap a live range? */
+static bool s_overlaps_live(const struct sgt_iova *v, uint64_t first, unsigned int order)
+{
+	uint64_t g, granules;
+
+	if (!s_live_floor(v, first + (s_size(order) - 1), &g, &granules))
+		return false;
+	return g + (s_size(s_order_for(granules)) - 1) >= first;
+}
+
+/* A block's own checks; @self is its node (NULL for a live or cached block). */
+static const char *s_check_range(const struct sgt_iova *v, uint64_t first, unsigned int order,
+				 const struct s_block *self, bool live)
 {
 	unsigned int k;
 
-	if (b->node.key & (s_size(b->order) - 1))
+	if (first & (s_size(order) - 1))
 		return "block not aligned to its size";
-	if (!s_in_usable(v, b->node.key, b->order))
+	if (!s_in_usable(v, first, order))
 		return "block outside the windows or inside a reserved range";
 	for (k = 0; k < S_ORDERS; k++) {
-		if (s_overlaps_tree(v->free_tree[k], b, b->node.key, b->order))
+		if (s_overlaps_tree(v->free_tree[k], self, first, order))
 			return "block overlaps a free block";
 	}
-	if (s_overlaps_tree(v->live, b, b->node.key, b->order))
+	if (!live && s_overlaps_live(v, first, order))
 		return "block overlaps a live range";
 	return NULL;
+}
+
+static const char *s_check_block(const struct sgt_iova *v, const struct s_block *b)
+{
+	return s_check_range(v, b->node.key, b->order, b, false);
 }
 
 struct s_walk {
 	const struct sgt_iova *v;
 	uint64_t granules;
+	uint64_t live_ranges;
+	uint64_t large_ranges;
+	uint64_t next_live; /* the first granule after the last live range seen */
 	const char *why;
 };
 
@@ -583,18 +1073,47 @@ static void s_check_subtree(struct s_walk *w, const struct sgt__avl_node *n, int
 	s_check_subtree(w, n->right, order);
 }
 
-int sgt_iova_check(const struct sgt_iova *v, const char **out_why)
+/* The live ranges in order: each checked, none overlapping the one before. */
+static void s_check_live(struct s_walk *w, uint64_t slot, unsigned int level, uint64_t base)
 {
-	struct s_walk w = { v, 0, NULL };
-	uint64_t free_g = 0, live_g, q = 0;
-	const struct s_block *b;
-	unsigned int k;
+	const struct s_rnode *n = (const struct s_rnode *)(uintptr_t)slot;
+	const struct s_rleaf *leaf = (const void *)n;
+	unsigned int i, k, sh = level ? s_level_shift(level) : 0;
+	uint64_t granules;
 
-	if (!v) {
-		if (out_why)
-			*out_why = "no allocator";
-		return -SGT_EINVAL;
+	for (i = 0; n && i < (level ? S_RADIX_FAN : S_LEAF_SLOTS) && !w->why; i++) {
+		uint64_t g = base + ((uint64_t)i << sh);
+
+		if (level) {
+			s_check_live(w, n->slot[i], level - 1, g);
+			continue;
+		}
+		if (!leaf->mark[i])
+			continue;
+		granules = s_mark_granules(w->v, g, leaf->mark[i]);
+		k = s_order_for(granules);
+		if (!granules)
+			w->why = "a large live range without its record";
+		else if (w->live_ranges && g < w->next_live)
+			w->why = "live ranges overlap";
+		else
+			w->why = s_check_range(w->v, g, k, NULL, true);
+		w->live_ranges++;
+		w->large_ranges += leaf->mark[i] == S_MARK_LARGE;
+		w->granules += s_size(k);
+		w->next_live = g + s_size(k);
 	}
+}
+
+static const char *s_check(const struct sgt_iova *v)
+{
+	struct s_walk w = { v, 0, 0, 0, 0, NULL };
+	struct sgt_iova_stats st;
+	uint64_t free_g, live_g, q = 0, cached = 0;
+	const struct sgt_iova_cache *c;
+	const struct s_block *b;
+	unsigned int k, i;
+
 	for (k = 0; k < S_ORDERS && !w.why; k++) {
 		if (sgt__avl_check(v->free_tree[k]) < 0)
 			w.why = "free tree unbalanced or out of order";
@@ -604,20 +1123,51 @@ int sgt_iova_check(const struct sgt_iova *v, const char **out_why)
 			w.why = s_check_block(v, b);
 		}
 	}
+	for (c = v->caches; c && !w.why; c = c->next) {
+		for (k = 0; k < S_CACHE_ORDERS && !w.why; k++) {
+			for (i = 0; i < c->count[k] && !w.why; i++, cached++) {
+				w.granules += s_size(k);
+				w.why = s_check_range(v, c->first[k][i], k, NULL, false);
+			}
+		}
+	}
 	free_g = w.granules;
-	if (!w.why && sgt__avl_check(v->live) < 0)
-		w.why = "live tree unbalanced or out of order";
-	s_check_subtree(&w, v->live, -1);
+	s_check_live(&w, v->live_root, v->live_levels, 0);
 	live_g = w.granules - free_g;
 	for (b = v->q_head; b && !w.why; b = b->next, q++) {
 		w.granules += s_size(b->order);
 		w.why = s_check_block(v, b);
 	}
-	if (!w.why && (free_g != v->st.free_granules || live_g != v->st.live_granules))
-		w.why = "granule counters disagree with the blocks";
-	if (!w.why && (q != v->st.quarantined || w.granules != v->usable))
-		w.why = "blocks do not add up to the usable space";
+	if (w.why)
+		return w.why;
+	st = v->st;
+	for (c = v->caches; c; c = c->next) {
+		st.live_ranges += c->st.live_ranges;
+		st.live_granules += c->st.live_granules;
+		st.free_granules += c->st.free_granules;
+	}
+	if (free_g != st.free_granules || live_g != st.live_granules ||
+	    w.live_ranges != st.live_ranges)
+		return "granule counters disagree with the blocks";
+	if (q != st.quarantined || w.granules != v->usable)
+		return "blocks do not add up to the usable space";
+	if (sgt__avl_check(v->large) != (long)w.large_ranges)
+		return "large live ranges and their records disagree";
+	if (v->reserve != w.live_ranges - w.large_ranges + cached || v->num_spare < v->reserve)
+		return "fewer spare nodes than live ranges and cached blocks";
+	return NULL;
+}
+
+int sgt_iova_check(const struct sgt_iova *v, const char **out_why)
+{
+	const char *why = "no allocator";
+
+	if (v) {
+		sgt_platform_lock(v->lock);
+		why = s_check(v);
+		sgt_platform_unlock(v->lock);
+	}
 	if (out_why)
-		*out_why = w.why;
-	return w.why ? -SGT_EINVAL : 0;
+		*out_why = why;
+	return why ? -SGT_EINVAL : 0;
 }

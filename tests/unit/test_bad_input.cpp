@@ -55,6 +55,7 @@ struct World {
 	sgt_table mt{}; // consumed by the mapping below
 	sgt_mapping m{}; // live, bidirectional, on the iommu device
 	sgt_iova *iova = nullptr;
+	sgt_iova_cache *cache = nullptr;
 	uint64_t pfns[3] = { kBase, kBase + 2, kBase + 4 };
 	sgt_pages pages{};
 	sgt_dma_window win{ 0x100000, 0x100000 + 64 * kPs - 1 };
@@ -86,7 +87,10 @@ struct World {
 		    sgt_table_map(&mt, dev, SGT_DMA_BIDIRECTIONAL, 0, &m, SGT_MAY_SLEEP))
 			abort();
 		sgt_iova_params ip{ kShift, &win, 1, nullptr, 0, 0, 4, nullptr };
-		if (sgt_iova_new(&ip, &iova))
+		uint64_t a;
+		// A cache that holds blocks and one live range of its own.
+		if (sgt_iova_new(&ip, &iova) || sgt_iova_cache_new(iova, &cache) ||
+		    sgt_iova_cache_alloc(cache, kPs, UINT64_MAX, &a))
 			abort();
 	}
 
@@ -111,10 +115,13 @@ struct World {
 		ents(&m.dma.cpu);
 		sgt_iova_stats st{};
 		sgt_iova_get_stats(iova, &st);
+		const char *why = nullptr;
+		o << "|iova check " << sgt_iova_check(iova, &why) << (why ? why : "");
 		o << "|alloc " << sgt_test_alloc_live(&alloc) << '/' << alloc.live_bytes
 		  << "|pages " << mem.live_page_allocs << "|mapped " << mem.mapped << "|sim "
 		  << sgt_simiommu_live_mappings(sim) << "|dbg " << sgt_dma_debug_live(dev) << '/'
-		  << sgt_dma_debug_num_reports(dev) << "|iova " << st.live_ranges;
+		  << sgt_dma_debug_num_reports(dev) << "|iova " << st.live_ranges << '/'
+		  << st.free_granules << '/' << st.magazine_hits;
 		for (uint64_t i = 0; i < 16 * kPs; i += 97)
 			o << (int)*sgt_test_mem_byte(&mem, kBase + i / kPs, i % kPs);
 		return o.str();
@@ -1020,6 +1027,42 @@ std::vector<Case> cases()
 	});
 	add("sgt_iova_check", "NULL", kEinval,
 	    [](World &) { return sgt_iova_check(nullptr, nullptr); });
+	add("sgt_iova_cache_new", "NULL allocator", kEinval, [](World &) {
+		sgt_iova_cache *c;
+		return sgt_iova_cache_new(nullptr, &c);
+	});
+	add("sgt_iova_cache_new", "NULL output", kEinval,
+	    [](World &w) { return sgt_iova_cache_new(w.iova, nullptr); });
+	add("sgt_iova_cache_alloc", "NULL cache", kEinval, [](World &) {
+		uint64_t a;
+		return sgt_iova_cache_alloc(nullptr, kPs, UINT64_MAX, &a);
+	});
+	add("sgt_iova_cache_alloc", "NULL output", kEinval,
+	    [](World &w) { return sgt_iova_cache_alloc(w.cache, kPs, UINT64_MAX, nullptr); });
+	add("sgt_iova_cache_alloc", "zero length", kEinval, [](World &w) {
+		uint64_t a;
+		return sgt_iova_cache_alloc(w.cache, 0, UINT64_MAX, &a);
+	});
+	add("sgt_iova_cache_alloc", "more than the space", -SGT_ENOSPC, [](World &w) {
+		uint64_t a;
+		return sgt_iova_cache_alloc(w.cache, UINT64_MAX, UINT64_MAX, &a);
+	});
+	add("sgt_iova_cache_release", "NULL cache", kEinval,
+	    [](World &) { return sgt_iova_cache_release(nullptr, 0x100000, kPs); });
+	add("sgt_iova_cache_release", "a range never allocated", kEinval,
+	    [](World &w) { return sgt_iova_cache_release(w.cache, 0x100000, kPs); });
+	add("sgt_iova_cache_release", "an address inside a granule", kEinval,
+	    [](World &w) { return sgt_iova_cache_release(w.cache, 0x100001, kPs); });
+	add("sgt_iova_cache_release", "zero length", kEinval,
+	    [](World &w) { return sgt_iova_cache_release(w.cache, 0x100000, 0); });
+	add("sgt_iova_cache_drain", "NULL cache", kNoError, [](World &) {
+		sgt_iova_cache_drain(nullptr);
+		return 0;
+	});
+	add("sgt_iova_cache_free", "NULL cache", kNoError, [](World &) {
+		sgt_iova_cache_free(nullptr);
+		return 0;
+	});
 	return all;
 }
 

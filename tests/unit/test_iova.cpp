@@ -3,21 +3,27 @@
 // knows which granules are live, quarantined or reserved.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <deque>
+#include <thread>
 #include <map>
 #include <random>
 
 #include "sgt/iova.h"
 #include "sgt_testkit.h"
 
-namespace {
+namespace
+{
 
 constexpr unsigned kShift = 12;
 constexpr uint64_t kG = 1u << kShift;
 
 struct Iova {
 	sgt_iova *v = nullptr;
-	~Iova() { sgt_iova_free(v); }
+	~Iova()
+	{
+		sgt_iova_free(v);
+	}
 };
 
 void expect_valid(const sgt_iova *v)
@@ -36,7 +42,8 @@ TEST(Iova, AllocationsAreSizeAlignedAndAvoidReservedRanges)
 	sgt_iova_stats st;
 	sgt_iova_get_stats(a.v, &st);
 	EXPECT_EQ((32u << 20) / kG - (1u << 20) / kG, st.free_granules) << "MSI window cut out";
-	for (uint64_t len : std::initializer_list<uint64_t>{ 1, kG, kG + 1, 3 * kG, 64 * kG, 1000 * kG }) {
+	for (uint64_t len :
+	     std::initializer_list<uint64_t>{ 1, kG, kG + 1, 3 * kG, 64 * kG, 1000 * kG }) {
 		uint64_t addr;
 		ASSERT_EQ(0, sgt_iova_alloc(a.v, len, UINT64_MAX, &addr)) << len;
 		uint64_t g = (len + kG - 1) / kG, pow2 = 1;
@@ -45,7 +52,8 @@ TEST(Iova, AllocationsAreSizeAlignedAndAvoidReservedRanges)
 		EXPECT_EQ(0u, addr % (pow2 * kG)) << "size-aligned: len " << len;
 		EXPECT_GE(addr, win.start);
 		EXPECT_LE(addr + pow2 * kG - 1, win.last);
-		EXPECT_TRUE(addr + pow2 * kG - 1 < msi.start || addr > msi.last) << std::hex << addr;
+		EXPECT_TRUE(addr + pow2 * kG - 1 < msi.start || addr > msi.last)
+			<< std::hex << addr;
 		EXPECT_TRUE(sgt_iova_is_live(a.v, addr + len - 1));
 		expect_valid(a.v);
 	}
@@ -84,17 +92,27 @@ TEST(Iova, ReservedRangesAndUnalignedWindowsInEveryPosition)
 		{ "at the start", { { b, e } }, { { 0, b + 4 * kG - 1 } }, 252 },
 		{ "at the end", { { b, e } }, { { e - 4 * kG + 1, e + kG } }, 252 },
 		{ "in the middle", { { b, e } }, { { b + 10 * kG + 5, b + 11 * kG } }, 254 },
-		{ "over one window of two", { { b, e }, { 0x300000, 0x300000 + 8 * kG - 1 } },
-		  { { 0x2f0000, 0x310000 } }, 256 },
+		{ "over one window of two",
+		  { { b, e }, { 0x300000, 0x300000 + 8 * kG - 1 } },
+		  { { 0x2f0000, 0x310000 } },
+		  256 },
 		{ "outside every window", { { b, e } }, { { 0x800000, 0x900000 } }, 256 },
 		{ "unaligned bounds", { { b + 1, e - 1 } }, {}, 254 },
 		{ "a window below one granule is dropped",
-		  { { b, e }, { 0x400000, 0x400000 + kG - 2 } }, {}, 256 },
+		  { { b, e }, { 0x400000, 0x400000 + kG - 2 } },
+		  {},
+		  256 },
 	};
 	for (const auto &c : cases) {
 		SCOPED_TRACE(c.what);
-		sgt_iova_params p = { kShift, c.wins.data(), (uint32_t)c.wins.size(),
-				      c.res.data(), (uint32_t)c.res.size(), 0, 0, nullptr };
+		sgt_iova_params p = { kShift,
+				      c.wins.data(),
+				      (uint32_t)c.wins.size(),
+				      c.res.data(),
+				      (uint32_t)c.res.size(),
+				      0,
+				      0,
+				      nullptr };
 		Iova a;
 		ASSERT_EQ(0, sgt_iova_new(&p, &a.v));
 		EXPECT_EQ(c.usable, drain(a.v, c.wins, c.res));
@@ -130,7 +148,8 @@ TEST(Iova, TheTopOfTheAddressSpaceAndUnalignedLimits)
 	uint64_t addr;
 	Iova d;
 	ASSERT_EQ(0, sgt_iova_new(&p, &d.v));
-	EXPECT_EQ(-SGT_ENOSPC, sgt_iova_alloc(d.v, kG, kG - 2, &addr)) << "no whole granule under it";
+	EXPECT_EQ(-SGT_ENOSPC, sgt_iova_alloc(d.v, kG, kG - 2, &addr))
+		<< "no whole granule under it";
 }
 
 // Freeing everything coalesces the buddies back, returning the bookkeeping nodes it no longer
@@ -305,7 +324,7 @@ struct Reference {
 	uint64_t first_g, num_g; // the window, in granules
 	std::vector<bool> reserved, busy; // busy: live or quarantined
 	std::map<uint64_t, std::pair<uint64_t, uint64_t>> live; // addr -> (len, granules)
-	std::deque<std::pair<uint64_t, uint64_t>> quarantine;	 // (first granule, granules)
+	std::deque<std::pair<uint64_t, uint64_t>> quarantine; // (first granule, granules)
 	size_t q_len;
 
 	void mark(uint64_t g, uint64_t n, bool v)
@@ -329,10 +348,11 @@ struct Reference {
 	}
 };
 
-void random_run(uint32_t seed, uint32_t q_len, uint32_t mag)
+// With @caches per-thread caches, each step goes through one of them or the allocator itself.
+void random_run(uint32_t seed, uint32_t q_len, uint32_t mag, int caches = 0)
 {
 	SCOPED_TRACE("seed " + std::to_string(seed) + " quarantine " + std::to_string(q_len) +
-		     " magazine " + std::to_string(mag));
+		     " magazine " + std::to_string(mag) + " caches " + std::to_string(caches));
 	std::mt19937 rng(seed);
 	const uint64_t first_g = 16, num_g = 1000; // unaligned window ends on purpose
 	const sgt_dma_window win = { first_g * kG, (first_g + num_g) * kG - 1 };
@@ -340,23 +360,41 @@ void random_run(uint32_t seed, uint32_t q_len, uint32_t mag)
 	sgt_iova_params p = { kShift, &win, 1, res, 2, q_len, mag, nullptr };
 	Iova a;
 	ASSERT_EQ(0, sgt_iova_new(&p, &a.v));
-	Reference ref{ first_g, num_g, std::vector<bool>(num_g), std::vector<bool>(num_g), {}, {},
-		       q_len };
+	Reference ref{ first_g, num_g, std::vector<bool>(num_g), std::vector<bool>(num_g), {},
+		       {},	q_len };
 	for (uint64_t g = 300; g <= 310; g++)
 		ref.reserved[g - first_g] = true;
 	ref.reserved[700 - first_g] = true;
+	std::vector<sgt_iova_cache *> cache((size_t)caches);
+	for (auto &c : cache)
+		ASSERT_EQ(0, sgt_iova_cache_new(a.v, &c));
+	// nullptr: the allocator itself
+	auto pick = [&]() { return caches && rng() % 3 ? cache[rng() % cache.size()] : nullptr; };
+	auto alloc = [&](sgt_iova_cache *c, uint64_t len, uint64_t lim, uint64_t *addr) {
+		return c ? sgt_iova_cache_alloc(c, len, lim, addr)
+			 : sgt_iova_alloc(a.v, len, lim, addr);
+	};
 
 	for (int step = 0; step < 1500; step++) {
 		bool do_alloc = ref.live.empty() || rng() % 100 < 55;
 		if (do_alloc) {
 			uint64_t len = 1 + rng() % (rng() % 8 == 0 ? 64 * kG : 4 * kG);
-			uint64_t lim = rng() % 4 == 0 ? (first_g + rng() % num_g) * kG - 1 : UINT64_MAX;
+			uint64_t lim =
+				rng() % 4 == 0 ? (first_g + rng() % num_g) * kG - 1 : UINT64_MAX;
 			uint64_t g = (len + kG - 1) / kG, n = 1, addr = 0;
 			while (n < g)
 				n <<= 1;
 			uint64_t lim_g = lim == UINT64_MAX ? UINT64_MAX : (lim + 1) / kG - 1;
 			bool expect = ref.slot_exists(n, lim_g);
-			int err = sgt_iova_alloc(a.v, len, lim, &addr);
+			sgt_iova_cache *c = pick();
+			int err = alloc(c, len, lim, &addr);
+			if (err == -SGT_ENOSPC && expect) {
+				// The room may be in the caches, which are their threads' to give
+				// back.
+				for (auto *k : cache)
+					sgt_iova_cache_drain(k);
+				err = alloc(c, len, lim, &addr);
+			}
 			ASSERT_EQ(expect ? 0 : -SGT_ENOSPC, err)
 				<< "step " << step << " len " << len << " limit " << lim;
 			if (!err) {
@@ -375,17 +413,37 @@ void random_run(uint32_t seed, uint32_t q_len, uint32_t mag)
 		} else {
 			auto it = ref.live.begin();
 			std::advance(it, rng() % ref.live.size());
-			ASSERT_EQ(0, sgt_iova_release(a.v, it->first, it->second.first));
+			sgt_iova_cache *c = pick();
+			ASSERT_EQ(-SGT_EINVAL,
+				  c ? sgt_iova_cache_release(c, it->first, it->second.first + kG)
+				    : sgt_iova_release(a.v, it->first, it->second.first + kG))
+				<< "a wrong length";
+			ASSERT_EQ(0, c ? sgt_iova_cache_release(c, it->first, it->second.first)
+				       : sgt_iova_release(a.v, it->first, it->second.first));
+			ASSERT_EQ(-SGT_EINVAL,
+				  c ? sgt_iova_cache_release(c, it->first, it->second.first)
+				    : sgt_iova_release(a.v, it->first, it->second.first))
+				<< "a double free";
 			ref.quarantine.push_back({ it->first / kG, it->second.second });
 			ref.live.erase(it);
 			if (ref.quarantine.size() > ref.q_len) {
-				ref.mark(ref.quarantine.front().first, ref.quarantine.front().second, false);
+				ref.mark(ref.quarantine.front().first,
+					 ref.quarantine.front().second, false);
 				ref.quarantine.pop_front();
 			}
 		}
 		const char *why = nullptr;
 		ASSERT_EQ(0, sgt_iova_check(a.v, &why)) << "step " << step << ": " << why;
 	}
+	sgt_iova_stats before, after;
+	sgt_iova_get_stats(a.v, &before);
+	for (auto *c : cache)
+		sgt_iova_cache_free(c);
+	sgt_iova_get_stats(a.v, &after);
+	EXPECT_EQ(before.free_granules, after.free_granules) << "a freed cache's blocks stay free";
+	EXPECT_EQ(before.live_ranges, after.live_ranges);
+	const char *why = nullptr;
+	ASSERT_EQ(0, sgt_iova_check(a.v, &why)) << why;
 }
 
 TEST(Iova, RandomSequencesMatchTheReference)
@@ -401,6 +459,74 @@ TEST(Iova, RandomSequencesWithMagazinesAndQuarantine)
 		random_run(seed, 5, 8);
 		random_run(seed, 3, 0);
 	}
+}
+
+TEST(Iova, RandomSequencesThroughPerThreadCaches)
+{
+	for (uint32_t seed = 1; seed <= 6; seed++) {
+		random_run(seed, 0, 0, 1);
+		random_run(seed, 0, 8, 2);
+		random_run(seed, 4, 8, 2);
+	}
+}
+
+// Cached steps take no lock, so ranges hop between threads: every thread allocates through its
+// own cache and releases ranges that others allocated, and two threads race to free each range
+// twice. Exactly one free of each range succeeds, and the allocator adds up afterwards (run
+// under ThreadSanitizer by the tsan preset).
+TEST(Iova, ThreadsShareTheAllocatorThroughTheirCaches)
+{
+	const sgt_dma_window win = { 0, (1ull << 32) - 1 };
+	sgt_iova_params p = { kShift, &win, 1, nullptr, 0, 0, 8, nullptr };
+	Iova a;
+	ASSERT_EQ(0, sgt_iova_new(&p, &a.v));
+	constexpr int kThreads = 4, kRounds = 3000;
+	std::vector<std::atomic<uint64_t>> inbox(kThreads * 64);
+	std::atomic<int> freed{ 0 }, refused{ 0 }, allocated{ 0 };
+	auto work = [&](int t) {
+		sgt_iova_cache *c;
+		if (sgt_iova_cache_new(a.v, &c))
+			return;
+		std::mt19937 rng((uint32_t)t);
+		for (int r = 0; r < kRounds; r++) {
+			uint64_t addr, len = kG * (1 + rng() % 4);
+			if (sgt_iova_cache_alloc(c, len, UINT64_MAX, &addr) == 0) {
+				allocated++;
+				// Publish it (address and length in one word) for anyone to free.
+				uint64_t old =
+					inbox[rng() % inbox.size()].exchange(addr | (len / kG));
+				if (old) {
+					// Free what was there, twice, racing whoever else took it.
+					for (int k = 0; k < 2; k++) {
+						int err = sgt_iova_cache_release(
+							c, old & ~(kG - 1), (old & (kG - 1)) * kG);
+						(err ? refused : freed)++;
+					}
+				}
+			}
+		}
+		sgt_iova_cache_free(c);
+	};
+	std::vector<std::thread> th;
+	for (int t = 0; t < kThreads; t++)
+		th.emplace_back(work, t);
+	for (auto &x : th)
+		x.join();
+	int left = 0;
+	for (auto &slot : inbox) {
+		uint64_t v = slot.load();
+		if (v) {
+			left++;
+			EXPECT_EQ(0, sgt_iova_release(a.v, v & ~(kG - 1), (v & (kG - 1)) * kG));
+		}
+	}
+	EXPECT_EQ(allocated.load(), freed.load() + left) << "each range freed exactly once";
+	EXPECT_EQ(freed.load(), refused.load()) << "every second free refused";
+	sgt_iova_stats st;
+	sgt_iova_get_stats(a.v, &st);
+	EXPECT_EQ(0u, st.live_ranges);
+	const char *why = nullptr;
+	EXPECT_EQ(0, sgt_iova_check(a.v, &why)) << why;
 }
 
 } // namespace

@@ -24,13 +24,25 @@
  *   number of free blocks: one AVL tree of free blocks per order, so splitting, buddy lookup and
  *   "lowest block under the limit" are tree operations, never a walk over all ranges (Linux's
  *   allocator walks its rbtree linearly under fragmentation).
- * - **Fast path**: a freed block goes into a small per-order magazine (LIFO) and is reused from
- *   there in O(1) by the next allocation of its order (Linux keeps per-CPU magazines for this).
- *   Magazines are flushed into the trees when an allocation cannot be satisfied otherwise.
+ * - **Live ranges** are found by their first granule in a radix tree (one byte a granule in
+ *   leaves of 4 KiB, inner nodes of 512 pointers), so a release checks its address and length in
+ *   O(1): a double free, a wrong number of granules or an address never handed out is refused.
+ * - **Magazines**: a freed block goes into a small per-order magazine (LIFO) and is reused from
+ *   there in O(1) by the next allocation of its order. Magazines are flushed into the trees when
+ *   an allocation cannot be satisfied otherwise.
+ * - **Per-thread caches** (&struct sgt_iova_cache, Linux's per-CPU rcache): each thread that
+ *   allocates often makes its own; allocations of up to 32 granules and their releases then take
+ *   no lock, a free+alloc pair costs tens of nanoseconds (bench/), and the allocator's lock is
+ *   taken once per 64 blocks to refill or flush a cache.
  * - **Quarantine**: optionally, freed ranges wait in a FIFO of fixed length before they can be
  *   reused, so a device that DMAs after unmap hits a hole rather than someone else's buffer.
  *
- * Not thread-safe: callers lock (the simulated IOMMU does).
+ * Safe to share between threads: the allocator takes its own lock (the platform's), and live
+ * ranges are updated with atomic operations, so a range may be released by another thread, or
+ * through another cache, than the one that allocated it. A cache is used by one thread at a time.
+ * Blocks that sit in a cache (at most 128 of each order from 1 to 32 granules) are free but
+ * reserved for that cache's allocations until it releases them with sgt_iova_cache_drain() or
+ * sgt_iova_cache_free().
  */
 
 /**
@@ -59,9 +71,9 @@ struct sgt_iova_params {
  * struct sgt_iova_stats - counters, for tests and benchmarks
  * @live_ranges:    allocations not yet freed.
  * @live_granules:  granules those occupy (powers of two).
- * @free_granules:  granules available (in trees, magazines; not in quarantine).
+ * @free_granules:  granules available (in trees, magazines, caches; not in quarantine).
  * @quarantined:    ranges in quarantine.
- * @magazine_hits:  allocations served from a magazine.
+ * @magazine_hits:  allocations served from a magazine or a cache.
  * @flushes:        times the magazines were flushed to satisfy an allocation.
  */
 struct sgt_iova_stats {
@@ -74,6 +86,7 @@ struct sgt_iova_stats {
 };
 
 struct sgt_iova;
+struct sgt_iova_cache;
 
 #ifdef __cplusplus
 extern "C" {
@@ -93,7 +106,8 @@ SGT_API SGT_MUST_CHECK int sgt_iova_new(const struct sgt_iova_params *params,
 
 /**
  * sgt_iova_free() - destroy an allocator and its bookkeeping
- * @iova: the allocator, or NULL. Live ranges are simply forgotten.
+ * @iova: the allocator, or NULL. Live ranges are simply forgotten; its caches are freed too (their
+ *        threads must be done with them).
  *
  * Context: may sleep (frees).
  */
@@ -117,22 +131,85 @@ SGT_API SGT_MUST_CHECK int sgt_iova_alloc(struct sgt_iova *iova, uint64_t len, u
 /**
  * sgt_iova_release() - free a range
  * @iova: the allocator
- * @addr: an address sgt_iova_alloc() returned
- * @len:  the length that was asked for
+ * @addr: an address sgt_iova_alloc() or sgt_iova_cache_alloc() returned
+ * @len:  the length that was asked for, or any length that needs as many granules (the allocator
+ *        keeps granules, not bytes: one byte a granule is what keeps a release's lookup cheap)
  *
  * The range goes to quarantine (if any), then to its order's magazine or back into the trees.
- * Context: never allocates.
- * Return: 0; -SGT_EINVAL when @addr is not the start of a live range of that size (a double
- * free, a wrong length, an address never allocated); then nothing changes.
+ * Context: never allocates; takes the allocator's lock.
+ * Return: 0; -SGT_EINVAL when @addr is not the start of a live range of that many granules (a
+ * double free, a wrong length, an address never allocated); then nothing changes. Of two
+ * releases of one range that race, one succeeds.
  */
 SGT_API SGT_MUST_CHECK int sgt_iova_release(struct sgt_iova *iova, uint64_t addr, uint64_t len);
+
+/**
+ * sgt_iova_cache_new() - a cache of free blocks for one thread's allocations
+ * @iova: the allocator
+ * @out:  receives the cache; free it with sgt_iova_cache_free() (or it goes with sgt_iova_free())
+ *
+ * The cache is the caller's to use from one thread at a time, without a lock: the fast path.
+ * Context: may sleep (allocates with SGT_MAY_SLEEP).
+ * Return: 0; -SGT_EINVAL for a NULL argument; -SGT_ENOMEM. On failure *@out is not written.
+ */
+SGT_API SGT_MUST_CHECK int sgt_iova_cache_new(struct sgt_iova *iova, struct sgt_iova_cache **out);
+
+/**
+ * sgt_iova_cache_alloc() - sgt_iova_alloc() through a cache
+ * @cache:    the thread's cache
+ * @len:      as for sgt_iova_alloc()
+ * @limit:    as for sgt_iova_alloc()
+ * @out_addr: receives the first address
+ *
+ * Up to 32 granules: the most recently released block of the order when it lies under @limit,
+ * without a lock; an empty cache first takes up to 64 blocks from the allocator, under its lock.
+ * Otherwise, and for larger ranges, it is sgt_iova_alloc().
+ * Context: as for sgt_iova_alloc().
+ * Return: as for sgt_iova_alloc(); -SGT_EINVAL also for a NULL @cache. On failure nothing
+ * changes, but for blocks the cache may have taken from the allocator.
+ */
+SGT_API SGT_MUST_CHECK int sgt_iova_cache_alloc(struct sgt_iova_cache *cache, uint64_t len,
+						uint64_t limit, uint64_t *out_addr);
+
+/**
+ * sgt_iova_cache_release() - sgt_iova_release() through a cache
+ * @cache: the thread's cache
+ * @addr:  an address sgt_iova_alloc() or sgt_iova_cache_alloc() returned, through any cache
+ * @len:   as for sgt_iova_release()
+ *
+ * Up to 32 granules the block goes into @cache, without a lock (a full cache first hands its 64
+ * oldest blocks back to the allocator); larger ranges, and every range when the allocator has a
+ * quarantine, go as by sgt_iova_release().
+ * Context: never allocates.
+ * Return: 0; -SGT_EINVAL as for sgt_iova_release(), and for a NULL @cache; then nothing changes.
+ */
+SGT_API SGT_MUST_CHECK int sgt_iova_cache_release(struct sgt_iova_cache *cache, uint64_t addr,
+						  uint64_t len);
+
+/**
+ * sgt_iova_cache_drain() - give every block a cache holds back to its allocator
+ * @cache: the cache, or NULL (a no-op)
+ *
+ * For an allocation that failed with -SGT_ENOSPC while caches held free blocks (the allocator
+ * cannot take them itself: the caches belong to their threads), and before checks that count.
+ * Context: takes the allocator's lock; never allocates.
+ */
+SGT_API void sgt_iova_cache_drain(struct sgt_iova_cache *cache);
+
+/**
+ * sgt_iova_cache_free() - drain and free a cache
+ * @cache: the cache, or NULL (a no-op); not used again
+ *
+ * Context: takes the allocator's lock; frees.
+ */
+SGT_API void sgt_iova_cache_free(struct sgt_iova_cache *cache);
 
 /**
  * sgt_iova_is_live() - whether @addr lies in a live (allocated, not freed) range
  * @iova: the allocator
  * @addr: any address
  *
- * Context: allocates nothing; O(log n). Not synchronised: the caller serialises.
+ * Context: allocates nothing; a walk down the radix tree of live ranges.
  * Return: the answer; false for a NULL @iova.
  */
 SGT_API bool sgt_iova_is_live(const struct sgt_iova *iova, uint64_t addr);
@@ -142,7 +219,8 @@ SGT_API bool sgt_iova_is_live(const struct sgt_iova *iova, uint64_t addr);
  * @iova: the allocator
  * @out:  receives them; nothing happens when either is NULL
  *
- * Context: allocates nothing. Not synchronised: the caller serialises.
+ * Context: allocates nothing; takes the allocator's lock. The caches' counters are read as they
+ * are: exact when their threads are not allocating or releasing.
  */
 SGT_API void sgt_iova_get_stats(const struct sgt_iova *iova, struct sgt_iova_stats *out);
 
@@ -152,7 +230,9 @@ SGT_API void sgt_iova_get_stats(const struct sgt_iova *iova, struct sgt_iova_sta
  * @iova:    the allocator
  * @out_why: receives a static description of the first broken invariant, or NULL
  *
- * Context: O(blocks), allocates nothing. For tests and fuzzers.
+ * Also that every live range and cached block has its spare node (release never allocates).
+ * Context: O(blocks and radix nodes), allocates nothing, takes the allocator's lock; the caches
+ * must be quiet. For tests and fuzzers.
  * Return: 0 or -SGT_EINVAL (also for a NULL @iova).
  */
 SGT_API SGT_MUST_CHECK int sgt_iova_check(const struct sgt_iova *iova, const char **out_why);
