@@ -195,6 +195,23 @@ double ns_per_tick()
 	return r;
 }
 
+// @batches batch means of @fn run kBatch times, in ns.
+constexpr int kBatch = 512;
+template <class Fn> std::vector<double> batch_means(int batches, Fn &&fn)
+{
+	std::vector<double> out;
+	for (int b = 0; b < batches; b++) {
+		auto t0 = std::chrono::steady_clock::now();
+		for (int i = 0; i < kBatch; i++)
+			fn();
+		auto t1 = std::chrono::steady_clock::now();
+		out.push_back((double)std::chrono::duration_cast<std::chrono::nanoseconds>(t1 - t0)
+				      .count() /
+			      kBatch);
+	}
+	return out;
+}
+
 double pct(std::vector<double> v, double q)
 {
 	std::sort(v.begin(), v.end());
@@ -232,52 +249,24 @@ void BM_IovaPaths(benchmark::State &state)
 		k = (uint32_t)(rng() % s.live.size());
 	size_t at = 0;
 	auto next = [&]() { return pick[at++ & (pick.size() - 1)]; };
-	constexpr int kBatch = 512;
 	std::vector<double> pair_ns, loop_ns, same_ns, free_ns, alloc_ns, any_ns;
 	for (auto _ : state) {
 		// The loop's own work, without the allocator: pick a range, read and write its slot
 		// in the 300k-entry array (a random access, as the release's is).
-		for (int b = 0; b < 400; b++) {
-			auto t0 = std::chrono::steady_clock::now();
-			for (int i = 0; i < kBatch; i++) {
-				uint32_t k = next();
-				benchmark::DoNotOptimize(s.live[k]);
-				s.live[k] ^= 0;
-			}
-			auto t1 = std::chrono::steady_clock::now();
-			loop_ns.push_back(
-				(double)std::chrono::duration_cast<std::chrono::nanoseconds>(t1 -
-											     t0)
-					.count() /
-				kBatch);
-		}
-		for (int b = 0; b < 400; b++) { // free+alloc pairs, batch means
-			auto t0 = std::chrono::steady_clock::now();
-			for (int i = 0; i < kBatch; i++) {
-				uint32_t k = next();
-				if (release(s.live[k]) || alloc(&s.live[k]))
-					abort();
-			}
-			auto t1 = std::chrono::steady_clock::now();
-			pair_ns.push_back(
-				(double)std::chrono::duration_cast<std::chrono::nanoseconds>(t1 -
-											     t0)
-					.count() /
-				kBatch);
-		}
-		for (int b = 0; b < 400; b++) { // same-size alloc+free
-			auto t0 = std::chrono::steady_clock::now();
-			for (int i = 0; i < kBatch; i++) {
-				if (alloc(&a) || release(a))
-					abort();
-			}
-			auto t1 = std::chrono::steady_clock::now();
-			same_ns.push_back(
-				(double)std::chrono::duration_cast<std::chrono::nanoseconds>(t1 -
-											     t0)
-					.count() /
-				kBatch);
-		}
+		loop_ns = batch_means(400, [&] {
+			uint32_t k = next();
+			benchmark::DoNotOptimize(s.live[k]);
+			s.live[k] ^= 0;
+		});
+		pair_ns = batch_means(400, [&] { // free+alloc pairs
+			uint32_t k = next();
+			if (release(s.live[k]) || alloc(&s.live[k]))
+				abort();
+		});
+		same_ns = batch_means(400, [&] { // same-size alloc+free
+			if (alloc(&a) || release(a))
+				abort();
+		});
 		for (int i = 0; i < 200000; i++) { // single operations
 			uint32_t k = next();
 			uint64_t c0 = ticks();
