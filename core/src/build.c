@@ -125,9 +125,10 @@ static inline bool s_follows(uint64_t pfn, uint64_t prev, uint64_t run, uint64_t
  * are written through pointers that, as far as the compiler knows, could change any field read
  * through a pointer.
  */
-static inline __attribute__((always_inline)) int s_walk(const struct s_layout *l,
-							const struct sgt_entry *last,
-							struct sgt__resv *w, struct s_walk_out *out)
+static inline __attribute__((__always_inline__)) int s_walk(const struct s_layout *l,
+							    const struct sgt_entry *last,
+							    struct sgt__resv *w,
+							    struct s_walk_out *out)
 {
 	const unsigned int shift = l->mem->page_shift;
 	const uint64_t max_pages = l->max_seg >> shift, max_pfn = sgt_memory_max_pfn(l->mem);
@@ -200,14 +201,15 @@ static inline __attribute__((always_inline)) int s_walk(const struct s_layout *l
 }
 
 /* The two walks, each a function of its own so that each gets the registers to itself. */
-static __attribute__((noinline)) int s_count(const struct s_layout *l, const struct sgt_entry *last,
-					     struct s_walk_out *out)
+static __attribute__((__noinline__)) int
+s_count(const struct s_layout *l, const struct sgt_entry *last, struct s_walk_out *out)
 {
 	return s_walk(l, last, NULL, out);
 }
 
-static __attribute__((noinline)) int s_put(const struct s_layout *l, const struct sgt_entry *last,
-					   struct sgt__resv *w, struct s_walk_out *out)
+static __attribute__((__noinline__)) int s_put(const struct s_layout *l,
+					       const struct sgt_entry *last, struct sgt__resv *w,
+					       struct s_walk_out *out)
 {
 	return s_walk(l, last, w, out);
 }
