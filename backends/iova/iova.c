@@ -150,18 +150,18 @@ static void s_give_spare(struct sgt_iova *v, struct s_block *b)
 /* ---- live ranges: the radix tree ---- */
 
 /* The bit where an inner node of @level (1 above the leaves) starts indexing. */
-static unsigned int s_level_shift(unsigned int level)
+static inline unsigned int s_level_shift(unsigned int level)
 {
 	return S_LEAF_SHIFT + (level - 1) * S_RADIX_SHIFT;
 }
 
-static void *s_load_node(const uint64_t *slot)
+static inline void *s_load_node(const uint64_t *slot)
 {
 	return (void *)(uintptr_t)__atomic_load_n(slot, __ATOMIC_ACQUIRE);
 }
 
 /* The mark of granule @g, or NULL when no leaf holds it (then no live range starts there). */
-static uint8_t *s_mark_at(const struct sgt_iova *v, uint64_t g)
+static inline uint8_t *s_mark_at(const struct sgt_iova *v, uint64_t g)
 {
 	const uint64_t *slot = &v->live_root;
 	unsigned int level;
@@ -205,7 +205,7 @@ static int s_mark_path(struct sgt_iova *v, uint64_t g)
 	return *slot ? 0 : s_new_node(v, slot, sizeof(struct s_rleaf));
 }
 
-static uint8_t s_mark_for(uint64_t granules)
+static inline uint8_t s_mark_for(uint64_t granules)
 {
 	return granules < S_MARK_LARGE ? (uint8_t)granules : S_MARK_LARGE;
 }
@@ -215,7 +215,7 @@ static uint8_t s_mark_for(uint64_t granules)
  * caller's). A large one keeps @b as its record (in v->large, under the lock); returns whether
  * it did.
  */
-static bool s_live_set(struct sgt_iova *v, uint64_t g, uint64_t granules, struct s_block *b)
+static inline bool s_live_set(struct sgt_iova *v, uint64_t g, uint64_t granules, struct s_block *b)
 {
 	uint8_t mark = s_mark_for(granules);
 
@@ -231,7 +231,8 @@ static bool s_live_set(struct sgt_iova *v, uint64_t g, uint64_t granules, struct
  * End the live range of @granules at @g: true when there was one, and only for one of two
  * callers that race to free it. A large one (under the lock) gives its node back in *@out.
  */
-static bool s_live_take(struct sgt_iova *v, uint64_t g, uint64_t granules, struct s_block **out)
+static inline bool s_live_take(struct sgt_iova *v, uint64_t g, uint64_t granules,
+			       struct s_block **out)
 {
 	uint8_t *mark = s_mark_at(v, g), want = s_mark_for(granules);
 	struct sgt__avl_node *n = NULL;
@@ -399,7 +400,7 @@ static bool s_magazines_hold_blocks(const struct sgt_iova *v)
 
 /* ---- allocation ---- */
 
-static bool s_fits(uint64_t first, unsigned order, uint64_t lim_g)
+static inline bool s_fits(uint64_t first, unsigned order, uint64_t lim_g)
 {
 	return first + (s_size(order) - 1) <= lim_g;
 }
@@ -446,7 +447,7 @@ static struct s_block *s_from_trees(struct sgt_iova *v, unsigned k, uint64_t lim
 }
 
 /* Highest granule index whose last byte is <= limit; false if none. */
-static bool s_limit_granule(const struct sgt_iova *v, uint64_t limit, uint64_t *out)
+static inline bool s_limit_granule(const struct sgt_iova *v, uint64_t limit, uint64_t *out)
 {
 	uint64_t mask = s_size(v->shift) - 1;
 
@@ -460,14 +461,14 @@ static bool s_limit_granule(const struct sgt_iova *v, uint64_t limit, uint64_t *
 	return true;
 }
 
-static unsigned int s_order_for(uint64_t granules)
+static inline unsigned int s_order_for(uint64_t granules)
 {
 	unsigned int k = granules > 1 ? 64 - (unsigned int)__builtin_clzll(granules - 1) : 0;
 
 	return k < S_ORDERS ? k : S_ORDERS - 1;
 }
 
-static uint64_t s_granules(const struct sgt_iova *v, uint64_t len)
+static inline uint64_t s_granules(const struct sgt_iova *v, uint64_t len)
 {
 	return (len >> v->shift) + ((len & (s_size(v->shift) - 1)) != 0);
 }
@@ -509,30 +510,28 @@ static struct s_block *s_take_block(struct sgt_iova *v, unsigned int k, uint64_t
 }
 
 /* The checks every allocation makes: the order and highest granule, or an error. */
-static int s_alloc_args(const struct sgt_iova *v, uint64_t len, uint64_t limit, unsigned int *k,
-			uint64_t *lim_g)
+static inline int s_alloc_args(const struct sgt_iova *v, uint64_t len, uint64_t limit,
+			       uint64_t *granules, unsigned int *k, uint64_t *lim_g)
 {
-	uint64_t granules;
-
 	if (len == 0)
 		return -SGT_EINVAL;
-	granules = s_granules(v, len);
-	*k = s_order_for(granules);
-	if (s_size(*k) < granules || !s_limit_granule(v, limit, lim_g))
+	*granules = s_granules(v, len);
+	*k = s_order_for(*granules);
+	if (s_size(*k) < *granules || !s_limit_granule(v, limit, lim_g))
 		return -SGT_ENOSPC;
 	return 0;
 }
 
 int sgt_iova_alloc(struct sgt_iova *v, uint64_t len, uint64_t limit, uint64_t *out_addr)
 {
+	uint64_t lim_g, granules;
 	struct s_block *b;
-	uint64_t lim_g;
 	unsigned int k;
 	int err;
 
 	if (!v || !out_addr)
 		return -SGT_EINVAL;
-	err = s_alloc_args(v, len, limit, &k, &lim_g);
+	err = s_alloc_args(v, len, limit, &granules, &k, &lim_g);
 	if (err)
 		return err;
 	sgt_platform_lock(v->lock);
@@ -540,7 +539,7 @@ int sgt_iova_alloc(struct sgt_iova *v, uint64_t len, uint64_t limit, uint64_t *o
 	if (b) {
 		*out_addr = b->node.key << v->shift;
 		/* A small range's node becomes a spare, which it keeps (v->reserve counts it). */
-		if (!s_live_set(v, b->node.key, s_granules(v, len), b)) {
+		if (!s_live_set(v, b->node.key, granules, b)) {
 			v->reserve++;
 			s_give_spare(v, b);
 		}
@@ -592,14 +591,16 @@ static void s_retire(struct sgt_iova *v, uint64_t g, unsigned int k, bool was_li
 int sgt_iova_release(struct sgt_iova *v, uint64_t addr, uint64_t len)
 {
 	struct s_block *large;
+	uint64_t granules;
 	unsigned int k;
 	int err = 0;
 
 	if (!v || (addr & (s_size(v->shift) - 1)) || len == 0)
 		return -SGT_EINVAL;
-	k = s_order_for(s_granules(v, len));
+	granules = s_granules(v, len);
+	k = s_order_for(granules);
 	sgt_platform_lock(v->lock);
-	if (s_live_take(v, addr >> v->shift, s_granules(v, len), &large)) {
+	if (s_live_take(v, addr >> v->shift, granules, &large)) {
 		v->st.live_ranges--;
 		v->st.live_granules -= s_size(k);
 		if (large)
@@ -733,13 +734,13 @@ static int s_cache_refill(struct sgt_iova_cache *c, unsigned int k, uint64_t lim
 
 int sgt_iova_cache_alloc(struct sgt_iova_cache *c, uint64_t len, uint64_t limit, uint64_t *out_addr)
 {
-	uint64_t lim_g, g;
+	uint64_t lim_g, g, granules;
 	unsigned int k;
 	int err;
 
 	if (!c || !out_addr)
 		return -SGT_EINVAL;
-	err = s_alloc_args(c->v, len, limit, &k, &lim_g);
+	err = s_alloc_args(c->v, len, limit, &granules, &k, &lim_g);
 	if (err || k >= S_CACHE_ORDERS)
 		return err ? err : sgt_iova_alloc(c->v, len, limit, out_addr);
 	if (!c->count[k] && s_cache_refill(c, k, lim_g) == -SGT_ENOMEM)
@@ -748,7 +749,7 @@ int sgt_iova_cache_alloc(struct sgt_iova_cache *c, uint64_t len, uint64_t limit,
 	if (!c->count[k] || !s_fits(c->first[k][c->count[k] - 1], k, lim_g))
 		return sgt_iova_alloc(c->v, len, limit, out_addr);
 	g = c->first[k][--c->count[k]];
-	s_live_set(c->v, g, s_granules(c->v, len), NULL); /* small: no node */
+	s_live_set(c->v, g, granules, NULL); /* small: no node */
 	c->st.live_ranges++;
 	c->st.live_granules += s_size(k);
 	c->st.free_granules -= s_size(k);
@@ -761,15 +762,17 @@ int sgt_iova_cache_release(struct sgt_iova_cache *c, uint64_t addr, uint64_t len
 {
 	struct sgt_iova *v = c ? c->v : NULL;
 	struct s_block *large;
+	uint64_t granules;
 	unsigned int k;
 
 	if (!v || (addr & (s_size(v->shift) - 1)) || len == 0)
 		return -SGT_EINVAL;
-	k = s_order_for(s_granules(v, len));
+	granules = s_granules(v, len);
+	k = s_order_for(granules);
 	/* Quarantine is the allocator's, and large blocks are not cached. */
 	if (k >= S_CACHE_ORDERS || v->q_len)
 		return sgt_iova_release(v, addr, len);
-	if (!s_live_take(v, addr >> v->shift, s_granules(v, len), &large))
+	if (!s_live_take(v, addr >> v->shift, granules, &large))
 		return -SGT_EINVAL;
 	if (c->count[k] == S_CACHE_DEPTH) {
 		sgt_platform_lock(v->lock);
