@@ -115,24 +115,6 @@ static inline bool s_follows(uint64_t pfn, uint64_t prev, uint64_t run, uint64_t
 }
 
 /*
- * Counting, once no run can reach the cap (it has at most as many pages as there are): how many
- * of @n frames start an entry (those that do not follow the one before, @prev first), and in
- * *@bits the frames ORed together (the domain's limit is a power of two, so one past it shows
- * there). The same rule, in a loop with nothing else to do.
- */
-static inline uint64_t s_count_starts(const uint64_t *f, uint64_t n, uint64_t prev, uint64_t *bits)
-{
-	uint64_t starts = 0, or = 0, j;
-
-	for (j = 0; j < n; prev = f[j++]) {
-		starts += !s_follows(f[j], prev, 0, UINT64_MAX);
-		or |= f[j];
-	}
-	*bits |= or ;
-	return starts;
-}
-
-/*
  * Lay out the pages: merge into @last (NULL for none), then one entry per run of consecutive
  * frames of at most max_seg / page size pages. With @w NULL it only counts; otherwise it puts.
  * Fails with -SGT_EOVERFLOW when any page's frame lies past the memory domain.
@@ -152,7 +134,7 @@ static inline __attribute__((__always_inline__)) int s_walk(const struct s_layou
 	const uint64_t max_pages = l->max_seg >> shift, max_pfn = sgt_memory_max_pfn(l->mem);
 	struct s_frames fr = { .pages = l->pages, .array = sgt__pages_array(l->pages) };
 	uint64_t i = 0, j, lim, start, cnt, expect = 0, prev, run = 0, cap = 0, first = 0, laid = 0;
-	uint64_t num_new = 0, bits = 0, len;
+	uint64_t num_new = 0, len;
 	uint32_t offset = l->offset, first_off = 0, merge_len = 0;
 	struct s_cursor c = { .w = w };
 	bool merging = true;
@@ -167,11 +149,6 @@ static inline __attribute__((__always_inline__)) int s_walk(const struct s_layou
 		f = s_frames_at(&fr, i, l->num_pages, &cnt);
 		i += cnt;
 		for (j = 0; j < cnt; prev = f[j++]) {
-			if (!w && !merging && max_pages >= l->num_pages) {
-				num_new += s_count_starts(f + j, cnt - j, prev, &bits);
-				j = cnt - 1; /* the loop's step reads the last frame */
-				continue;
-			}
 			if (s_follows(f[j], prev, run, cap)) {
 				/*
 				 * The run goes on. A long run takes the pages that follow in one
@@ -210,7 +187,7 @@ static inline __attribute__((__always_inline__)) int s_walk(const struct s_layou
 		}
 	}
 	/* The last run takes what is left. */
-	if (prev >= max_pfn || bits >= max_pfn)
+	if (prev >= max_pfn)
 		return -SGT_EOVERFLOW;
 	if (merging) {
 		merge_len = (uint32_t)l->size;
