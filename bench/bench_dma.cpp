@@ -88,7 +88,7 @@ struct Space {
 	Space(uint64_t granules, uint32_t magazine)
 	{
 		const sgt_dma_window win = { 0, granules * 4096 - 1 };
-		sgt_iova_params p = { 12, &win, 1, nullptr, 0, 0, magazine, nullptr };
+		sgt_iova_params p = { 12, &win, 1, nullptr, 0, 0, magazine, nullptr, false };
 		if (sgt_iova_new(&p, &v))
 			abort();
 	}

@@ -177,7 +177,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	r->qlen = data[0] % (QMAX + 1);
-	struct sgt_iova_params p = { 12, &win, 1, res, 2, r->qlen, data[1] % 2 ? 8 : 0, NULL };
+	struct sgt_iova_params p = {
+		12, &win, 1, res, 2, r->qlen, data[1] % 2 ? 8 : 0, NULL, false
+	};
 	for (i = 60; i <= 70; i++)
 		r->reserved[i - FIRST] = true;
 	r->reserved[150 - FIRST] = true;

@@ -932,8 +932,9 @@ int sgt_iova_new(const struct sgt_iova_params *params, struct sgt_iova **out)
 				.shift = params->granule_shift,
 				.mag_size = params->magazine_size,
 				.q_len = params->quarantine_len,
-				.lock = sgt_platform_lock_new() };
-	err = v->lock ? s_build(v, params) : -SGT_ENOMEM;
+				.lock = params->caller_locks ? NULL : sgt_platform_lock_new() };
+	/* The platform's lock functions take NULL for "no lock". */
+	err = v->lock || params->caller_locks ? s_build(v, params) : -SGT_ENOMEM;
 	if (err) {
 		sgt_iova_free(v);
 		return err;

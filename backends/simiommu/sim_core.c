@@ -133,6 +133,7 @@ static int s_make_space(struct sgt_simiommu *s)
 		.quarantine_len = s->p.mode == SGT_SIMIOMMU_IOMMU ? s->p.quarantine_len : 0,
 		.magazine_size = 8,
 		.alloc = &s->alloc,
+		.caller_locks = true, /* every call is made under s->lock */
 	};
 	uint64_t len = s->window.last - s->window.start + 1;
 	int err;

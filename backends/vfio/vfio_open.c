@@ -366,6 +366,7 @@ static int s_read_info(struct sgt_vfio_container *c)
 		ip.windows = c->ranges;
 		ip.num_windows = c->num_ranges;
 		ip.alloc = &c->alloc;
+		ip.caller_locks = true; /* every call is made under c->lock */
 		err = sgt_iova_new(&ip, &c->iova);
 	}
 	if (err && c->ranges) {

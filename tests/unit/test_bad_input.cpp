@@ -86,7 +86,7 @@ struct World {
 		if (sgt_dma_debug_enable(dev, nullptr) ||
 		    sgt_table_map(&mt, dev, SGT_DMA_BIDIRECTIONAL, 0, &m, SGT_MAY_SLEEP))
 			abort();
-		sgt_iova_params ip{ kShift, &win, 1, nullptr, 0, 0, 4, nullptr };
+		sgt_iova_params ip{ kShift, &win, 1, nullptr, 0, 0, 4, nullptr, false };
 		uint64_t a;
 		// A cache that holds blocks and one live range of its own.
 		if (sgt_iova_new(&ip, &iova) || sgt_iova_cache_new(iova, &cache) ||
@@ -946,52 +946,52 @@ std::vector<Case> cases()
 		return sgt_iova_new(nullptr, &v);
 	});
 	add("sgt_iova_new", "NULL output", kEinval, [](World &w) {
-		sgt_iova_params ip{ kShift, &w.win, 1, nullptr, 0, 0, 4, nullptr };
+		sgt_iova_params ip{ kShift, &w.win, 1, nullptr, 0, 0, 4, nullptr, false };
 		return sgt_iova_new(&ip, nullptr);
 	});
 	add("sgt_iova_new", "no windows", kEinval, [](World &) {
-		sgt_iova_params ip{ kShift, nullptr, 1, nullptr, 0, 0, 4, nullptr };
+		sgt_iova_params ip{ kShift, nullptr, 1, nullptr, 0, 0, 4, nullptr, false };
 		sgt_iova *v;
 		return sgt_iova_new(&ip, &v);
 	});
 	add("sgt_iova_new", "granule shift out of range", kEinval, [](World &w) {
-		sgt_iova_params ip{ 70, &w.win, 1, nullptr, 0, 0, 4, nullptr };
+		sgt_iova_params ip{ 70, &w.win, 1, nullptr, 0, 0, 4, nullptr, false };
 		sgt_iova *v;
 		return sgt_iova_new(&ip, &v);
 	});
 	add("sgt_iova_new", "overlapping windows", kEinval, [](World &w) {
 		const sgt_dma_window two[2] = { w.win, { w.win.last, w.win.last + kPs } };
-		sgt_iova_params ip{ kShift, two, 2, nullptr, 0, 0, 4, nullptr };
+		sgt_iova_params ip{ kShift, two, 2, nullptr, 0, 0, 4, nullptr, false };
 		sgt_iova *v;
 		return sgt_iova_new(&ip, &v);
 	});
 	add("sgt_iova_new", "a window that ends before it starts", kEinval, [](World &) {
 		const sgt_dma_window bad = { 0x200000, 0x100000 };
-		sgt_iova_params ip{ kShift, &bad, 1, nullptr, 0, 0, 4, nullptr };
+		sgt_iova_params ip{ kShift, &bad, 1, nullptr, 0, 0, 4, nullptr, false };
 		sgt_iova *v;
 		return sgt_iova_new(&ip, &v);
 	});
 	add("sgt_iova_new", "reserved ranges counted but NULL", kEinval, [](World &w) {
-		sgt_iova_params ip{ kShift, &w.win, 1, nullptr, 2, 0, 4, nullptr };
+		sgt_iova_params ip{ kShift, &w.win, 1, nullptr, 2, 0, 4, nullptr, false };
 		sgt_iova *v;
 		return sgt_iova_new(&ip, &v);
 	});
 	add("sgt_iova_new", "a reserved range that ends before it starts", kEinval, [](World &w) {
 		const sgt_dma_window bad = { 0x200000, 0x100000 };
-		sgt_iova_params ip{ kShift, &w.win, 1, &bad, 1, 0, 4, nullptr };
+		sgt_iova_params ip{ kShift, &w.win, 1, &bad, 1, 0, 4, nullptr, false };
 		sgt_iova *v;
 		return sgt_iova_new(&ip, &v);
 	});
 	add("sgt_iova_new", "more windows than allowed", kEinval, [](World &w) {
-		sgt_iova_params ip{ kShift, &w.win, SGT_DMA_MAX_WINDOWS + 1, nullptr, 0, 0,
-				    4,	    nullptr };
+		sgt_iova_params ip{ kShift,  &w.win, SGT_DMA_MAX_WINDOWS + 1, nullptr, 0, 0, 4,
+				    nullptr, false };
 		sgt_iova *v;
 		return sgt_iova_new(&ip, &v);
 	});
 	add("sgt_iova_new", "an allocator without free", kEinval, [](World &w) {
 		sgt_allocator a = w.alloc.alloc;
 		a.free = nullptr;
-		sgt_iova_params ip{ kShift, &w.win, 1, nullptr, 0, 0, 4, &a };
+		sgt_iova_params ip{ kShift, &w.win, 1, nullptr, 0, 0, 4, &a, false };
 		sgt_iova *v;
 		return sgt_iova_new(&ip, &v);
 	});

@@ -36,7 +36,7 @@ TEST(Iova, AllocationsAreSizeAlignedAndAvoidReservedRanges)
 {
 	const sgt_dma_window win = { 0xfe000000, 0xffffffff }; // 32 MiB below 4 GiB
 	const sgt_dma_window msi = { 0xfee00000, 0xfeefffff };
-	sgt_iova_params p = { kShift, &win, 1, &msi, 1, 0, 0, nullptr };
+	sgt_iova_params p = { kShift, &win, 1, &msi, 1, 0, 0, nullptr, false };
 	Iova a;
 	ASSERT_EQ(0, sgt_iova_new(&p, &a.v));
 	sgt_iova_stats st;
@@ -112,20 +112,21 @@ TEST(Iova, ReservedRangesAndUnalignedWindowsInEveryPosition)
 				      (uint32_t)c.res.size(),
 				      0,
 				      0,
-				      nullptr };
+				      nullptr,
+				      false };
 		Iova a;
 		ASSERT_EQ(0, sgt_iova_new(&p, &a.v));
 		EXPECT_EQ(c.usable, drain(a.v, c.wins, c.res));
 	}
 	// Reserved ranges that leave nothing, or split the windows into more pieces than it keeps.
 	const sgt_dma_window all = { b, e }, everything = { 0, UINT64_MAX };
-	sgt_iova_params p = { kShift, &all, 1, &everything, 1, 0, 0, nullptr };
+	sgt_iova_params p = { kShift, &all, 1, &everything, 1, 0, 0, nullptr, false };
 	sgt_iova *v = nullptr;
 	EXPECT_EQ(-SGT_EINVAL, sgt_iova_new(&p, &v)) << "no usable space";
 	std::vector<sgt_dma_window> holes;
 	for (int i = 0; i < 16; i++)
 		holes.push_back({ b + (2 * i + 1) * kG, b + (2 * i + 1) * kG });
-	p = { kShift, &all, 1, holes.data(), (uint32_t)holes.size(), 0, 0, nullptr };
+	p = { kShift, &all, 1, holes.data(), (uint32_t)holes.size(), 0, 0, nullptr, false };
 	Iova most;
 	ASSERT_EQ(0, sgt_iova_new(&p, &most.v)) << "the most reserved ranges, all splitting";
 	EXPECT_EQ(256u - 16u, drain(most.v, { all }, holes));
@@ -136,12 +137,12 @@ TEST(Iova, ReservedRangesAndUnalignedWindowsInEveryPosition)
 TEST(Iova, TheTopOfTheAddressSpaceAndUnalignedLimits)
 {
 	const std::vector<sgt_dma_window> top = { { UINT64_MAX - 16 * kG + 1, UINT64_MAX } };
-	sgt_iova_params p = { kShift, top.data(), 1, nullptr, 0, 0, 0, nullptr };
+	sgt_iova_params p = { kShift, top.data(), 1, nullptr, 0, 0, 0, nullptr, false };
 	Iova a;
 	ASSERT_EQ(0, sgt_iova_new(&p, &a.v));
 	EXPECT_EQ(16u, drain(a.v, top, {}));
 	const std::vector<sgt_dma_window> low = { { 0, 64 * kG - 1 } };
-	p = { kShift, low.data(), 1, nullptr, 0, 0, 0, nullptr };
+	p = { kShift, low.data(), 1, nullptr, 0, 0, 0, nullptr, false };
 	Iova c;
 	ASSERT_EQ(0, sgt_iova_new(&p, &c.v));
 	EXPECT_EQ(9u, drain(c.v, low, {}, 10 * kG - 2)) << "a limit inside a granule excludes it";
@@ -159,7 +160,7 @@ TEST(Iova, FreeingEverythingCoalescesAndGivesNodesBack)
 	sgt_test_alloc ta;
 	sgt_test_alloc_init(&ta);
 	const sgt_dma_window win = { 0, 4096 * kG - 1 };
-	sgt_iova_params p = { kShift, &win, 1, nullptr, 0, 0, 0, &ta.alloc };
+	sgt_iova_params p = { kShift, &win, 1, nullptr, 0, 0, 0, &ta.alloc, false };
 	Iova a;
 	ASSERT_EQ(0, sgt_iova_new(&p, &a.v));
 	sgt_iova_stats st0;
@@ -183,7 +184,7 @@ TEST(Iova, FreeingEverythingCoalescesAndGivesNodesBack)
 TEST(Iova, LimitIsHonoured)
 {
 	const sgt_dma_window wins[2] = { { 0x10000, 0x1ffff }, { 1ull << 32, (1ull << 33) - 1 } };
-	sgt_iova_params p = { kShift, wins, 2, nullptr, 0, 0, 0, nullptr };
+	sgt_iova_params p = { kShift, wins, 2, nullptr, 0, 0, 0, nullptr, false };
 	Iova a;
 	ASSERT_EQ(0, sgt_iova_new(&p, &a.v));
 	uint64_t addr;
@@ -199,7 +200,7 @@ TEST(Iova, LimitIsHonoured)
 TEST(Iova, MagazineReusesTheLastFreedBlock)
 {
 	const sgt_dma_window win = { 0, (1ull << 30) - 1 };
-	sgt_iova_params p = { kShift, &win, 1, nullptr, 0, 0, 4, nullptr };
+	sgt_iova_params p = { kShift, &win, 1, nullptr, 0, 0, 4, nullptr, false };
 	Iova a;
 	ASSERT_EQ(0, sgt_iova_new(&p, &a.v));
 	uint64_t x, y, z;
@@ -217,7 +218,7 @@ TEST(Iova, MagazineReusesTheLastFreedBlock)
 TEST(Iova, QuarantineDelaysReuse)
 {
 	const sgt_dma_window win = { 0, 8 * kG - 1 }; // room for exactly 8 one-granule ranges
-	sgt_iova_params p = { kShift, &win, 1, nullptr, 0, 2, 0, nullptr };
+	sgt_iova_params p = { kShift, &win, 1, nullptr, 0, 2, 0, nullptr, false };
 	Iova a;
 	ASSERT_EQ(0, sgt_iova_new(&p, &a.v));
 	uint64_t r[8], x;
@@ -237,7 +238,7 @@ TEST(Iova, QuarantineDelaysReuse)
 TEST(Iova, BadReleasesChangeNothing)
 {
 	const sgt_dma_window win = { 0, (1ull << 24) - 1 };
-	sgt_iova_params p = { kShift, &win, 1, nullptr, 0, 0, 0, nullptr };
+	sgt_iova_params p = { kShift, &win, 1, nullptr, 0, 0, 0, nullptr, false };
 	Iova a;
 	ASSERT_EQ(0, sgt_iova_new(&p, &a.v));
 	uint64_t x;
@@ -263,15 +264,15 @@ TEST(Iova, BadParameters)
 	const sgt_dma_window two[2] = { { 0, 0xffff }, { 0x8000, 0x1ffff } };
 	const sgt_dma_window back = { 0x2000, 0x1000 };
 	const sgt_dma_window tiny = { 1, 0xffe }; // no whole granule inside
-	sgt_iova_params p = { kShift, two, 2, nullptr, 0, 0, 0, nullptr };
+	sgt_iova_params p = { kShift, two, 2, nullptr, 0, 0, 0, nullptr, false };
 	EXPECT_EQ(-SGT_EINVAL, sgt_iova_new(&p, &v)) << "overlapping windows";
-	p = { kShift, &back, 1, nullptr, 0, 0, 0, nullptr };
+	p = { kShift, &back, 1, nullptr, 0, 0, 0, nullptr, false };
 	EXPECT_EQ(-SGT_EINVAL, sgt_iova_new(&p, &v)) << "start after last";
-	p = { kShift, &tiny, 1, nullptr, 0, 0, 0, nullptr };
+	p = { kShift, &tiny, 1, nullptr, 0, 0, 0, nullptr, false };
 	EXPECT_EQ(-SGT_EINVAL, sgt_iova_new(&p, &v)) << "no usable granule";
-	p = { 8, two, 1, nullptr, 0, 0, 0, nullptr };
+	p = { 8, two, 1, nullptr, 0, 0, 0, nullptr, false };
 	EXPECT_EQ(-SGT_EINVAL, sgt_iova_new(&p, &v)) << "granule too small";
-	p = { kShift, two, 0, nullptr, 0, 0, 0, nullptr };
+	p = { kShift, two, 0, nullptr, 0, 0, 0, nullptr, false };
 	EXPECT_EQ(-SGT_EINVAL, sgt_iova_new(&p, &v));
 	EXPECT_EQ(-SGT_EINVAL, sgt_iova_new(nullptr, &v));
 	EXPECT_EQ(nullptr, v);
@@ -282,7 +283,7 @@ TEST(Iova, AllocationFailuresChangeNothing)
 	sgt_test_alloc ta;
 	sgt_test_alloc_init(&ta);
 	const sgt_dma_window win = { 0, (1ull << 40) - 1 };
-	sgt_iova_params p = { kShift, &win, 1, nullptr, 0, 0, 0, &ta.alloc };
+	sgt_iova_params p = { kShift, &win, 1, nullptr, 0, 0, 0, &ta.alloc, false };
 	sgt_iova *v = nullptr;
 	int n;
 	for (n = 1; n < 100; n++) {
@@ -349,7 +350,8 @@ struct Reference {
 };
 
 // With @caches per-thread caches, each step goes through one of them or the allocator itself.
-void random_run(uint32_t seed, uint32_t q_len, uint32_t mag, int caches = 0)
+void random_run(uint32_t seed, uint32_t q_len, uint32_t mag, int caches = 0,
+		bool caller_locks = false)
 {
 	SCOPED_TRACE("seed " + std::to_string(seed) + " quarantine " + std::to_string(q_len) +
 		     " magazine " + std::to_string(mag) + " caches " + std::to_string(caches));
@@ -357,7 +359,7 @@ void random_run(uint32_t seed, uint32_t q_len, uint32_t mag, int caches = 0)
 	const uint64_t first_g = 16, num_g = 1000; // unaligned window ends on purpose
 	const sgt_dma_window win = { first_g * kG, (first_g + num_g) * kG - 1 };
 	const sgt_dma_window res[2] = { { 300 * kG + 5, 310 * kG }, { 700 * kG, 700 * kG } };
-	sgt_iova_params p = { kShift, &win, 1, res, 2, q_len, mag, nullptr };
+	sgt_iova_params p = { kShift, &win, 1, res, 2, q_len, mag, nullptr, caller_locks };
 	Iova a;
 	ASSERT_EQ(0, sgt_iova_new(&p, &a.v));
 	Reference ref{ first_g, num_g, std::vector<bool>(num_g), std::vector<bool>(num_g), {},
@@ -467,6 +469,7 @@ TEST(Iova, RandomSequencesThroughPerThreadCaches)
 		random_run(seed, 0, 0, 1);
 		random_run(seed, 0, 8, 2);
 		random_run(seed, 4, 8, 2);
+		random_run(seed, 0, 8, 2, true); // the caller serialises: no lock of its own
 	}
 }
 
@@ -477,7 +480,7 @@ TEST(Iova, RandomSequencesThroughPerThreadCaches)
 TEST(Iova, ThreadsShareTheAllocatorThroughTheirCaches)
 {
 	const sgt_dma_window win = { 0, (1ull << 32) - 1 };
-	sgt_iova_params p = { kShift, &win, 1, nullptr, 0, 0, 8, nullptr };
+	sgt_iova_params p = { kShift, &win, 1, nullptr, 0, 0, 8, nullptr, false };
 	Iova a;
 	ASSERT_EQ(0, sgt_iova_new(&p, &a.v));
 	constexpr int kThreads = 4, kRounds = 3000;

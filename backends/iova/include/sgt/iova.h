@@ -37,7 +37,8 @@
  * - **Quarantine**: optionally, freed ranges wait in a FIFO of fixed length before they can be
  *   reused, so a device that DMAs after unmap hits a hole rather than someone else's buffer.
  *
- * Safe to share between threads: the allocator takes its own lock (the platform's), and live
+ * Safe to share between threads (unless made with @caller_locks): the allocator takes its own
+ * lock (the platform's), and live
  * ranges are updated with atomic operations, so a range may be released by another thread, or
  * through another cache, than the one that allocated it. A cache is used by one thread at a time.
  * Blocks that sit in a cache (at most 128 of each order from 1 to 32 granules) are free but
@@ -55,6 +56,9 @@
  * @quarantine_len: freed ranges held back before reuse; 0 for none.
  * @magazine_size:  freed blocks cached per order; 0 for none.
  * @alloc:          allocator for the bookkeeping; NULL for the platform default.
+ * @caller_locks:   true when the caller serialises every call on this allocator and its caches
+ *                  under a lock of its own (the simulated IOMMU and the VFIO backend do): the
+ *                  allocator then takes none, which saves two atomic operations a call.
  */
 struct sgt_iova_params {
 	unsigned int granule_shift;
@@ -65,6 +69,7 @@ struct sgt_iova_params {
 	uint32_t quarantine_len;
 	uint32_t magazine_size;
 	const struct sgt_allocator *alloc;
+	bool caller_locks;
 };
 
 /**
