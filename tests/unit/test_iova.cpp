@@ -436,6 +436,15 @@ void random_run(uint32_t seed, uint32_t q_len, uint32_t mag, int caches = 0,
 		}
 		const char *why = nullptr;
 		ASSERT_EQ(0, sgt_iova_check(a.v, &why)) << "step " << step << ": " << why;
+		// Liveness of granules, against the reference's live ranges (their whole blocks).
+		for (int probe = 0; probe < 16; probe++) {
+			uint64_t g = first_g + rng() % num_g;
+			bool live = false;
+			for (const auto &r : ref.live)
+				live |= g >= r.first / kG && g < r.first / kG + r.second.second;
+			ASSERT_EQ(live, sgt_iova_is_live(a.v, g * kG + rng() % kG))
+				<< "step " << step << " granule " << g;
+		}
 	}
 	sgt_iova_stats before, after;
 	sgt_iova_get_stats(a.v, &before);
