@@ -94,6 +94,7 @@ struct sgt_iova {
 	uint32_t num_pieces;
 	struct s_piece pieces[S_MAX_PIECES];
 	uint64_t usable;
+	uint64_t lo_g, hi_g; /* the lowest and highest usable granules: where live ranges can be */
 	struct sgt_iova_stats st;
 };
 
@@ -904,7 +905,7 @@ static int s_params_check(const struct sgt_iova_params *p)
 
 static int s_build(struct sgt_iova *v, const struct sgt_iova_params *p)
 {
-	uint64_t max_g = 0;
+	uint64_t max_g = 0, min_g = UINT64_MAX;
 	uint32_t i;
 	int err = 0;
 
@@ -915,10 +916,14 @@ static int s_build(struct sgt_iova *v, const struct sgt_iova_params *p)
 	for (i = 0; i < p->num_reserved && !err; i++)
 		err = s_subtract(v, &p->reserved[i]);
 	for (i = 0; i < v->num_pieces; i++) {
-		if (v->pieces[i].first <= v->pieces[i].last && v->pieces[i].last > max_g)
-			max_g = v->pieces[i].last;
+		if (v->pieces[i].first > v->pieces[i].last)
+			continue;
+		max_g = v->pieces[i].last > max_g ? v->pieces[i].last : max_g;
+		min_g = v->pieces[i].first < min_g ? v->pieces[i].first : min_g;
 	}
 	v->live_levels = s_levels_for(max_g);
+	v->lo_g = min_g;
+	v->hi_g = max_g;
 	for (i = 0; i < v->num_pieces && !err; i++)
 		err = s_add_piece_blocks(v, &v->pieces[i]);
 	if (!err && v->usable == 0)
@@ -1101,22 +1106,30 @@ static void s_check_subtree(struct s_walk *w, const struct sgt__avl_node *n, int
 	s_check_subtree(w, n->right, order);
 }
 
-/* The live ranges in order: each checked, none overlapping the one before. */
+/*
+ * The live ranges in order: each checked, none overlapping the one before. Only the usable span
+ * is walked (a window of a few granules has a 4096-mark leaf to itself).
+ */
 static void s_check_live(struct s_walk *w, uint64_t slot, unsigned int level, uint64_t base)
 {
 	const struct s_rnode *n = (const struct s_rnode *)(uintptr_t)slot;
 	const struct s_rleaf *leaf = (const void *)n;
-	unsigned int i, k, sh = level ? s_level_shift(level) : 0;
-	uint64_t granules;
+	unsigned int k, sh = level ? s_level_shift(level) : 0;
+	uint64_t i, end = level ? S_RADIX_FAN : S_LEAF_SLOTS, granules;
 
-	for (i = 0; n && i < (level ? S_RADIX_FAN : S_LEAF_SLOTS) && !w->why; i++) {
-		uint64_t g = base + ((uint64_t)i << sh);
+	if (!n)
+		return;
+	i = w->v->lo_g > base ? (w->v->lo_g - base) >> sh : 0;
+	if (w->v->hi_g >= base && ((w->v->hi_g - base) >> sh) + 1 < end)
+		end = ((w->v->hi_g - base) >> sh) + 1;
+	for (; i < end && !w->why; i++) {
+		uint64_t g = base + (i << sh);
 
 		if (level) {
 			s_check_live(w, n->slot[i], level - 1, g);
 			continue;
 		}
-		if ((i & 7) == 0) {
+		if ((i & 7) == 0 && i + 8 <= end) {
 			uint64_t word;
 
 			__builtin_memcpy(&word, &leaf->mark[i], sizeof(word));
