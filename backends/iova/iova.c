@@ -641,6 +641,15 @@ bool sgt_iova_is_live(const struct sgt_iova *v, uint64_t addr)
 	return live;
 }
 
+/* Add what a cache's own steps changed (live, free, hits) into @to. */
+static void s_add_cache_counts(struct sgt_iova_stats *to, const struct sgt_iova_cache *c)
+{
+	to->live_ranges += c->st.live_ranges;
+	to->live_granules += c->st.live_granules;
+	to->free_granules += c->st.free_granules;
+	to->magazine_hits += c->st.magazine_hits;
+}
+
 void sgt_iova_get_stats(const struct sgt_iova *v, struct sgt_iova_stats *out)
 {
 	const struct sgt_iova_cache *c;
@@ -650,12 +659,8 @@ void sgt_iova_get_stats(const struct sgt_iova *v, struct sgt_iova_stats *out)
 	sgt_platform_lock(v->lock);
 	*out = v->st;
 	/* The caches' own steps, counted apart (wrapping sums of what they added and took). */
-	for (c = v->caches; c; c = c->next) {
-		out->live_ranges += c->st.live_ranges;
-		out->live_granules += c->st.live_granules;
-		out->free_granules += c->st.free_granules;
-		out->magazine_hits += c->st.magazine_hits;
-	}
+	for (c = v->caches; c; c = c->next)
+		s_add_cache_counts(out, c);
 	sgt_platform_unlock(v->lock);
 }
 
@@ -719,10 +724,7 @@ void sgt_iova_cache_free(struct sgt_iova_cache *c)
 		;
 	*pp = c->next;
 	/* Its counters become the allocator's. */
-	v->st.live_ranges += c->st.live_ranges;
-	v->st.live_granules += c->st.live_granules;
-	v->st.free_granules += c->st.free_granules;
-	v->st.magazine_hits += c->st.magazine_hits;
+	s_add_cache_counts(&v->st, c);
 	sgt_platform_unlock(v->lock);
 	v->alloc.free(v->alloc.ctx, c, sizeof(*c));
 }
@@ -1191,11 +1193,8 @@ static const char *s_check(const struct sgt_iova *v)
 	if (w.why)
 		return w.why;
 	st = v->st;
-	for (c = v->caches; c; c = c->next) {
-		st.live_ranges += c->st.live_ranges;
-		st.live_granules += c->st.live_granules;
-		st.free_granules += c->st.free_granules;
-	}
+	for (c = v->caches; c; c = c->next)
+		s_add_cache_counts(&st, c);
 	if (free_g != st.free_granules || live_g != st.live_granules ||
 	    w.live_ranges != st.live_ranges)
 		return "granule counters disagree with the blocks";

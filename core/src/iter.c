@@ -34,11 +34,6 @@ bool sgt__ent_iter_step(struct sgt_ent_iter *it)
 	return it->ent != NULL;
 }
 
-static uint64_t s_ent_pages(const struct sgt_entry *e, unsigned int shift)
-{
-	return sgt__ent_page_count(e, shift);
-}
-
 int sgt_page_iter_init(struct sgt_page_iter *it, const struct sgt_cpu *t, uint64_t start_page)
 {
 	unsigned int shift;
@@ -54,7 +49,7 @@ int sgt_page_iter_init(struct sgt_page_iter *it, const struct sgt_cpu *t, uint64
 	*it = (struct sgt_page_iter){ .sgt__shift = shift };
 	it->sgt__ent = sgt_sg_first(t->sgt__sgt, &it->sgt__pos);
 	/* Skip whole entries first, so a large start_page costs O(entries), not O(pages). */
-	while (it->sgt__ent && start_page >= (n = s_ent_pages(it->sgt__ent, shift))) {
+	while (it->sgt__ent && start_page >= (n = sgt__ent_page_count(it->sgt__ent, shift))) {
 		start_page -= n;
 		it->sgt__next_page_index += n;
 		it->sgt__ent = sgt_sg_next(&it->sgt__pos);
@@ -62,41 +57,33 @@ int sgt_page_iter_init(struct sgt_page_iter *it, const struct sgt_cpu *t, uint64
 	}
 	it->sgt__page_in_ent = start_page;
 	it->sgt__next_page_index += it->sgt__ent ? start_page : 0;
-	it->sgt__ent_pages = it->sgt__ent ? s_ent_pages(it->sgt__ent, shift) : 0;
+	it->sgt__ent_pages = it->sgt__ent ? sgt__ent_page_count(it->sgt__ent, shift) : 0;
 	return 0;
 }
 
 /*
  * The steps sgt_page_iter_next() leaves out of line: into the next chunk (skipping entries, as
- * from a start page), and the end. Keeps sgt__ent_pages for the inline steps.
+ * from a start page), and the end. It only moves to the entry that has the next page; the
+ * inline step then yields that page, so the page's fields are worked out in one place.
  */
 bool sgt__page_iter_step(struct sgt_page_iter *it)
 {
 	const struct sgt_entry *e;
-	uint64_t ps, k, page_start, data_end;
 
 	if (!it)
 		return false;
 	e = it->sgt__ent;
-	ps = UINT64_C(1) << it->sgt__shift;
-	while (e && it->sgt__page_in_ent >= s_ent_pages(e, it->sgt__shift)) {
+	while (e && it->sgt__page_in_ent >= sgt__ent_page_count(e, it->sgt__shift)) {
 		e = it->sgt__ent = sgt_sg_next(&it->sgt__pos);
 		it->sgt__ent_index++;
 		it->sgt__page_in_ent = 0;
 	}
 	if (!e)
 		return false;
-	it->sgt__ent_pages = s_ent_pages(e, it->sgt__shift);
-	k = it->sgt__page_in_ent++;
-	/* Byte positions relative to the start of the entry's first page. */
-	page_start = k << it->sgt__shift;
-	data_end = SGT__MIN((uint64_t)e->offset + e->len, page_start + ps);
-	it->pfn = e->pfn + k;
-	it->offset = k ? 0 : e->offset;
-	it->len = (uint32_t)(data_end - page_start - it->offset);
-	it->ent_index = it->sgt__ent_index;
-	it->page_index = it->sgt__next_page_index++;
-	return true;
+	/* page_in_ent < ent_pages now, so the inline step yields the page and does not return here
+	 */
+	it->sgt__ent_pages = sgt__ent_page_count(e, it->sgt__shift);
+	return sgt_page_iter_next(it);
 }
 
 int sgt_miter_start(struct sgt_miter *m, const struct sgt_cpu *t, uint64_t skip)

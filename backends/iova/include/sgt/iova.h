@@ -125,10 +125,13 @@ SGT_API void sgt_iova_free(struct sgt_iova *iova);
  * @limit:    highest address the range may include (a DMA mask); UINT64_MAX for none
  * @out_addr: receives the first address
  *
- * Context: safe in atomic context: bookkeeping nodes are allocated with %SGT_ATOMIC (as Linux's
- * alloc_iova_fast() does), so a map path that must not sleep can call it.
- * Return: 0; -SGT_EINVAL for a zero @len; -SGT_ENOSPC when no free range of that size lies under
- * @limit; -SGT_ENOMEM when bookkeeping could not be allocated. On failure nothing changes.
+ * Context: bookkeeping nodes are allocated with %SGT_ATOMIC (as Linux's alloc_iova_fast() does),
+ * so a map path that must not sleep can call it; takes the allocator's lock (the platform's:
+ * a spinlock in a kernel, a mutex in user space) unless it was made with @caller_locks.
+ * Return: 0; -SGT_EINVAL for a NULL @iova or @out_addr or a zero @len; -SGT_ENOSPC when no free
+ * range of that size lies under @limit; -SGT_ENOMEM when bookkeeping could not be allocated. On
+ * failure nothing changes and *@out_addr is not written. The range is the caller's until it
+ * releases it.
  */
 SGT_API SGT_MUST_CHECK int sgt_iova_alloc(struct sgt_iova *iova, uint64_t len, uint64_t limit,
 					  uint64_t *out_addr);
@@ -141,7 +144,7 @@ SGT_API SGT_MUST_CHECK int sgt_iova_alloc(struct sgt_iova *iova, uint64_t len, u
  *        keeps granules, not bytes: one byte a granule is what keeps a release's lookup cheap)
  *
  * The range goes to quarantine (if any), then to its order's magazine or back into the trees.
- * Context: never allocates; takes the allocator's lock.
+ * Context: never allocates; takes the allocator's lock (unless made with @caller_locks).
  * Return: 0; -SGT_EINVAL when @addr is not the start of a live range of that many granules (a
  * double free, a wrong length, an address never allocated); then nothing changes. Of two
  * releases of one range that race, one succeeds.
@@ -214,7 +217,8 @@ SGT_API void sgt_iova_cache_free(struct sgt_iova_cache *cache);
  * @iova: the allocator
  * @addr: any address
  *
- * Context: allocates nothing; a walk down the radix tree of live ranges.
+ * Context: allocates nothing; a walk down the radix tree of live ranges, under the allocator's
+ * lock (for large ranges' records).
  * Return: the answer; false for a NULL @iova.
  */
 SGT_API bool sgt_iova_is_live(const struct sgt_iova *iova, uint64_t addr);
