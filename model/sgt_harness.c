@@ -308,7 +308,7 @@ static int s_new_raw(struct sgt_harness *h)
 	r->chunk = calloc(1, sgt_chunk_size(4));
 	if (!r->chunk)
 		return -1;
-	r->chunk->capacity = 4;
+	sgt_chunk_init(r->chunk, 4);
 	for (i = 0; i < 3; i++) {
 		r->chunk->ents[i] = (struct sgt_entry){ .pfn = h->base + frames[i], .len = H_PS };
 		if (!m_push(&r->mt, h->base + frames[i], 0, H_PS))

@@ -294,7 +294,8 @@ int sgt_kernel_borrow_sgtable(struct sgt_kernel_borrowed *kb, struct sgt_kernel_
 	if (!c)
 		return -SGT_ENOMEM;
 	memset(c, 0, size);
-	c->num_ents = c->capacity = lsgt->orig_nents;
+	sgt_chunk_init(c, lsgt->orig_nents);
+	c->num_ents = lsgt->orig_nents;
 	sh = (struct sgt_sg_table){ .head = c,
 				    .tail = c,
 				    .mem = sgt_platform_memory(),

@@ -18,7 +18,7 @@ struct s_seg {
 	uint32_t len;
 };
 
-/* A live mapping as the device was given it. Keyed by the table's first chunk (see s_key()). */
+/* A live mapping as the device was given it. Keyed by the table's first entry (see s_key()). */
 struct sgt__dbg_map {
 	struct sgt__avl_node node;
 	const struct sgt_sg_table *sgt;
@@ -70,13 +70,14 @@ const char *sgt_dma_report_name(enum sgt_dma_report_kind kind)
 }
 
 /*
- * A mapping's identity: the table's first chunk. Not the table's own address, because a handle
- * transition moves the table struct (sgt_table_map() moves it into the mapping handle), while
- * its chunks never move. A mapped table always has one.
+ * A mapping's identity: the table's first entry. Not the table's own address, because a handle
+ * transition moves the table struct (sgt_table_map() moves it into the mapping handle), nor its
+ * first chunk's header, which an owned table keeps in its handle; the entries never move. A
+ * mapped table always has one; a table without chunks has key 0, which no record has.
  */
 static uint64_t s_key(const struct sgt_sg_table *sgt)
 {
-	return (uint64_t)(uintptr_t)sgt->head;
+	return sgt->head ? (uint64_t)(uintptr_t)sgt->head->ents : 0;
 }
 
 static size_t s_rec_size(uint32_t capacity)
@@ -315,7 +316,7 @@ void sgt__dbg_map_commit(struct sgt_device *dev, struct sgt__dbg_map *rec,
 	sgt_platform_lock(d->lock);
 	/*
 	 * The core refuses a mapped table, so a live record with this key belongs to a table that
-	 * was freed while mapped, its first chunk now reused: the old mapping leaked.
+	 * was freed while mapped, its entries' memory now reused: the old mapping leaked.
 	 */
 	s_drop_stale(dev, rec->node.key, sgt);
 	d->maps = sgt__avl_insert(d->maps, &rec->node);
@@ -344,7 +345,8 @@ static bool s_changed(const struct sgt__dbg_map *m, const struct sgt_sg_table *s
 
 static struct sgt__dbg_map *s_find(struct sgt__dma_debug *d, const struct sgt_sg_table *sgt)
 {
-	struct sgt__avl_node *n = sgt->head ? sgt__avl_find(d->maps, s_key(sgt)) : NULL;
+	uint64_t key = s_key(sgt);
+	struct sgt__avl_node *n = key ? sgt__avl_find(d->maps, key) : NULL;
 
 	return n ? sgt__avl_entry(n, struct sgt__dbg_map, node) : NULL;
 }

@@ -71,6 +71,8 @@ int sgt__params_resolve(const struct sgt_table_params *params, struct sgt__param
 void sgt__table_init(struct sgt_table *t, const struct sgt__params *p);
 /* Move a live owned table from @src into @dst; @src becomes stale. */
 void sgt__table_move(struct sgt_table *dst, struct sgt_table *src);
+/* Free one of @t's chunks, wherever its header lives (see resv.c). */
+void sgt__chunk_free(struct sgt_table *t, struct sgt_chunk *c);
 /* Free what an owned raw table owns: chunks, and pages when @t owns them. */
 void sgt__table_release(struct sgt_table *t);
 

@@ -6,12 +6,45 @@
  */
 #include "internal.h"
 
-static void s_free_chain(const struct sgt_allocator *a, struct sgt_chunk *c)
+/*
+ * The first chunk of an owned table keeps its header in the handle (t->sgt__first), so that its
+ * allocation is its entries and nothing more: Linux's one-entry table takes 32 bytes, and so
+ * does sgt's. Every later chunk is one allocation, header and entries together.
+ */
+static struct sgt_chunk *s_chunk_alloc(struct sgt_table *t, bool first, uint32_t slots,
+				       enum sgt_alloc_ctx actx)
+{
+	const struct sgt_allocator *a = &t->sgt__alloc;
+	struct sgt_entry *ents;
+	void *mem;
+
+	if (!first) {
+		mem = a->alloc(a->ctx, sgt_chunk_size(slots), actx);
+		return mem ? sgt_chunk_init(mem, slots) : NULL;
+	}
+	ents = a->alloc(a->ctx, (size_t)slots * sizeof(*ents), actx);
+	if (!ents)
+		return NULL;
+	t->sgt__first = (struct sgt_chunk){ .capacity = slots, .ents = ents };
+	return &t->sgt__first;
+}
+
+void sgt__chunk_free(struct sgt_table *t, struct sgt_chunk *c)
+{
+	const struct sgt_allocator *a = &t->sgt__alloc;
+
+	if (c == &t->sgt__first)
+		a->free(a->ctx, c->ents, (size_t)c->capacity * sizeof(*c->ents));
+	else
+		a->free(a->ctx, c, sgt_chunk_size(c->capacity));
+}
+
+static void s_free_chain(struct sgt_table *t, struct sgt_chunk *c)
 {
 	while (c) {
 		struct sgt_chunk *next = c->next;
 
-		a->free(a->ctx, c, sgt_chunk_size(c->capacity));
+		sgt__chunk_free(t, c);
 		c = next;
 	}
 }
@@ -19,7 +52,6 @@ static void s_free_chain(const struct sgt_allocator *a, struct sgt_chunk *c)
 static int s_alloc_chain(struct sgt__resv *r, uint64_t need, uint32_t cap, bool expect_growth,
 			 enum sgt_alloc_ctx actx)
 {
-	const struct sgt_allocator *a = &r->t->sgt__alloc;
 	/*
 	 * A table that grows by appends gets chunks as large as the table already is (at least what
 	 * this call needs, at most a full chunk): geometric growth, so a small table does not pay
@@ -28,15 +60,17 @@ static int s_alloc_chain(struct sgt__resv *r, uint64_t need, uint32_t cap, bool 
 	uint64_t grow = expect_growth ? r->t->sgt__own.num_cpu_ents : 0;
 
 	while (need) {
-		uint32_t slots = (uint32_t)SGT__MIN((uint64_t)cap, need > grow ? need : grow);
-		struct sgt_chunk *c = a->alloc(a->ctx, sgt_chunk_size(slots), actx);
+		/* The first chunk of an empty table has its header in the handle: one slot more. */
+		bool first = !r->t->sgt__own.head && !r->new_head;
+		uint64_t room = (uint64_t)cap + first;
+		uint32_t slots = (uint32_t)SGT__MIN(room, need > grow ? need : grow);
+		struct sgt_chunk *c = s_chunk_alloc(r->t, first, slots, actx);
 
 		if (!c) {
-			s_free_chain(a, r->new_head);
+			s_free_chain(r->t, r->new_head);
 			r->new_head = r->new_tail = NULL;
 			return -SGT_ENOMEM;
 		}
-		*c = (struct sgt_chunk){ .capacity = slots };
 		if (r->new_tail)
 			r->new_tail->next = c;
 		else
@@ -116,6 +150,6 @@ int sgt__resv_commit(struct sgt__resv *r, uint32_t merge_len)
 
 void sgt__resv_abort(struct sgt__resv *r)
 {
-	s_free_chain(&r->t->sgt__alloc, r->new_head);
+	s_free_chain(r->t, r->new_head);
 	*r = (struct sgt__resv){ 0 };
 }

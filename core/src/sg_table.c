@@ -67,6 +67,8 @@ static const char *s_check_chunk(const struct sgt_sg_table *sgt, const struct sg
 {
 	if (c->capacity == 0 || c->num_ents == 0 || c->num_ents > c->capacity)
 		return "(3) chunk with no entries or more entries than slots";
+	if (!c->ents)
+		return "(3) chunk without its entries";
 	if (c != sgt->tail && c->num_ents != c->capacity)
 		return "(3) chunk before the tail is not full";
 	if (c == sgt->tail && c->next)

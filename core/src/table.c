@@ -76,6 +76,11 @@ void sgt__table_move(struct sgt_table *dst, struct sgt_table *src)
 	*dst = *src;
 	dst->cpu.sgt__state = SGT__STATE_OWNED;
 	dst->cpu.sgt__sgt = &dst->sgt__own;
+	/* The first chunk's header moves with the handle (resv.c). */
+	if (dst->sgt__own.head == &src->sgt__first)
+		dst->sgt__own.head = &dst->sgt__first;
+	if (dst->sgt__own.tail == &src->sgt__first)
+		dst->sgt__own.tail = &dst->sgt__first;
 	*src = (struct sgt_table){ .cpu = { .sgt__state = SGT__STATE_STALE } };
 }
 
@@ -91,7 +96,7 @@ void sgt__table_release(struct sgt_table *t)
 
 		for (i = 0; t->sgt__owns_pages && i < c->num_ents; i++)
 			mem->free_pages(mem->ctx, c->ents[i].pfn, t->sgt__page_order);
-		t->sgt__alloc.free(t->sgt__alloc.ctx, c, sgt_chunk_size(c->capacity));
+		sgt__chunk_free(t, c);
 		c = next;
 	}
 	*sgt = (struct sgt_sg_table){ .mem = mem };

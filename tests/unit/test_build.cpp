@@ -151,13 +151,16 @@ TEST_F(Build, AppendToEmptyTableBehavesLikeFromPages)
 TEST_F(Build, EntriesFromOneCallFillExactChunks)
 {
 	setup(12, 3);
-	// Seven non-contiguous pages with capacity 3: chunks of 3, 3, 1; the last sized to fit.
-	ASSERT_EQ(0, from_pages(&t_, { 0x1000, 0x1002, 0x1004, 0x1006, 0x1008, 0x100a, 0x100c }, 0,
-				7 * kPs));
-	EXPECT_EQ((std::vector<uint32_t>{ 3, 3, 1 }), chunk_fill(&t_.cpu));
-	EXPECT_EQ(7u, entries(&t_.cpu).size());
+	// Eight non-contiguous pages with capacity 3: chunks of 4 (the first: its header is in the
+	// handle, so it holds one more and its allocation is only entries), 3, then 1, sized to
+	// fit.
+	ASSERT_EQ(0, from_pages(&t_,
+				{ 0x1000, 0x1002, 0x1004, 0x1006, 0x1008, 0x100a, 0x100c, 0x100e },
+				0, 8 * kPs));
+	EXPECT_EQ((std::vector<uint32_t>{ 4, 3, 1 }), chunk_fill(&t_.cpu));
+	EXPECT_EQ(8u, entries(&t_.cpu).size());
 	EXPECT_EQ(3u, alloc_.num_allocs);
-	EXPECT_EQ(alloc_.live_bytes, 2 * sgt_chunk_size(3) + sgt_chunk_size(1));
+	EXPECT_EQ(alloc_.live_bytes, 4 * sizeof(sgt_entry) + sgt_chunk_size(3) + sgt_chunk_size(1));
 }
 
 TEST_F(Build, AppendsFillTheTailThenChain)
@@ -183,24 +186,48 @@ TEST_F(Build, AppendedTablesGrowTheirChunksWithTheTable)
 	setup(12, 0);
 	ASSERT_EQ(0, sgt_table_init(&t_, &params_));
 	ASSERT_EQ(0, append(&t_, { 0x1000 }, 0, kPs));
-	EXPECT_EQ(sgt_chunk_size(1), alloc_.live_bytes) << "a one-entry table";
+	EXPECT_EQ(sizeof(sgt_entry), alloc_.live_bytes)
+		<< "a one-entry table: 32 bytes, as Linux's";
 	for (uint64_t i = 1; i < 200; i++)
 		ASSERT_EQ(0, append(&t_, { 0x1000 + 2 * i }, 0, kPs));
 	// 1, 1, 2, 4, ..., 64, then full chunks: at most the slack of the last chunk and a header
-	// per chunk above 32 bytes an entry.
+	// per chunk after the first above 32 bytes an entry.
 	std::vector<uint32_t> fill = chunk_fill(&t_.cpu);
 	EXPECT_EQ((std::vector<uint32_t>{ 1, 1, 2, 4, 8, 16, 32, 64, 72 }), fill);
-	EXPECT_LE(alloc_.live_bytes, 200 * sizeof(sgt_entry) + 9 * sizeof(sgt_chunk) +
+	EXPECT_LE(alloc_.live_bytes, 200 * sizeof(sgt_entry) + 8 * sizeof(sgt_chunk) +
 					     (SGT_DEFAULT_CHUNK_CAPACITY - 72) * sizeof(sgt_entry));
 }
 
-TEST_F(Build, ChunkCapacityOneChainsEveryEntry)
+TEST_F(Build, ChunkCapacityOneChainsEveryEntryAfterTheFirstTwo)
 {
 	setup(12, 1);
 	ASSERT_EQ(0, from_pages(&t_, { 0x1003, 0x1002, 0x1001 }, 0, 3 * kPs));
-	EXPECT_EQ((std::vector<uint32_t>{ 1, 1, 1 }), chunk_fill(&t_.cpu));
+	EXPECT_EQ((std::vector<uint32_t>{ 2, 1 }), chunk_fill(&t_.cpu));
 	ASSERT_EQ(0, append(&t_, { 0x1000, 0x1005 }, 0, 2 * kPs));
-	EXPECT_EQ((std::vector<uint32_t>{ 1, 1, 1, 1, 1 }), chunk_fill(&t_.cpu));
+	EXPECT_EQ((std::vector<uint32_t>{ 2, 1, 1, 1 }), chunk_fill(&t_.cpu));
+}
+
+// Memory against Linux's sg_alloc_table() sizing (SG_MAX_SINGLE_ALLOC = 128 slots a page, one of
+// them a chain link while more follow): never more, for any size up to a few thousand entries.
+TEST_F(Build, OneShotTablesTakeNoMoreMemoryThanLinux)
+{
+	setup(12, 0);
+	auto linux_bytes = [](uint64_t n) {
+		uint64_t bytes = 0;
+		for (; n > 128; n -= 127)
+			bytes += 128 * 32;
+		return bytes + n * 32;
+	};
+	for (uint64_t n :
+	     { 1, 2, 3, 64, 127, 128, 129, 130, 254, 255, 256, 381, 382, 383, 1000, 4096 }) {
+		std::vector<uint64_t> frames;
+		for (uint64_t i = 0; i < n; i++)
+			frames.push_back(0x1000 + 2 * i);
+		ASSERT_EQ(0, from_pages(&t_, frames, 0, n * kPs)) << n;
+		EXPECT_LE(alloc_.live_bytes, linux_bytes(n)) << n << " entries";
+		sgt_table_cleanup(&t_);
+		EXPECT_EQ(0u, alloc_.live_bytes);
+	}
 }
 
 TEST_F(Build, DefaultChunkFillsAPage)

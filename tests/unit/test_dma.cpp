@@ -980,11 +980,11 @@ class Core : public Dma {
 
 TEST_F(Core, DropUnmapsBeforeFreeingTheEntriesAndHandsBackTheState)
 {
-	setup(12, 1); // one chunk per entry: several allocations to free
+	setup(12, 1); // one chunk per entry after the first two: several allocations to free
 	b_.alloc = &alloc_;
 	ASSERT_EQ(0, init());
 	sgt_table t;
-	ASSERT_EQ(0, from_pages(&t, { 0x1000, 0x1002, 0x1004 }, 0, 3 * kPs));
+	ASSERT_EQ(0, from_pages(&t, { 0x1000, 0x1002, 0x1004, 0x1006 }, 0, 4 * kPs));
 	sgt_mapping m;
 	ASSERT_EQ(0, sgt_table_map(&t, &dev_s_, SGT_DMA_TO_DEVICE, 0, &m, SGT_MAY_SLEEP));
 	ASSERT_EQ(0, sgt_dma_sync_for_cpu(&m.dma));

@@ -82,16 +82,14 @@ struct HandBuilt {
 	static constexpr size_t kChunk = sizeof(sgt_chunk) + 2 * sizeof(sgt_entry);
 	alignas(sgt_chunk) unsigned char abuf[kChunk] = {};
 	alignas(sgt_chunk) unsigned char bbuf[kChunk] = {};
-	sgt_chunk *a = reinterpret_cast<sgt_chunk *>(abuf);
-	sgt_chunk *b = reinterpret_cast<sgt_chunk *>(bbuf);
+	sgt_chunk *a = sgt_chunk_init(abuf, 2);
+	sgt_chunk *b = sgt_chunk_init(bbuf, 2);
 	sgt_sg_table sgt{};
 	HandBuilt(const HandBuilt &) = delete;
 	explicit HandBuilt(const sgt_memory *mem)
 	{
-		a->capacity = 2;
 		a->num_ents = 2;
 		a->next = b;
-		b->capacity = 2;
 		b->num_ents = 1;
 		a->ents[0] = { 0x1000, 10, 100, 0, 0, 0 };
 		a->ents[1] = { 0x1004, 0, 5000, 0, 0, 0 };
@@ -177,6 +175,7 @@ TEST_F(Handles, EveryBrokenInvariantIsRefused)
 			  h.sgt.dma_dir = 1;
 		  } },
 		{ "(3) capacity zero", [](HandBuilt &h) { h.a->capacity = 0; } },
+		{ "(3) chunk without its entries", [](HandBuilt &h) { h.b->ents = nullptr; } },
 		{ "(3) more than counted", [](HandBuilt &h) { h.sgt.num_cpu_ents = 2; } },
 		{ "(4) frame past the domain", [](HandBuilt &h) { h.b->ents[0].pfn = UINT64_C(1) << 52; } },
 		{ "(6) unmapped with a device", [](HandBuilt &h) {

@@ -26,9 +26,9 @@ struct sgt_device;
  * 2. ``head``, ``tail`` and ``num_cpu_ents`` are all NULL/0 (the empty table) or all
  * non-NULL/non-0.
  * 3. Following ``next`` from ``head`` reaches ``tail`` and then NULL. Every chunk has
- *    ``1 <= num_ents <= capacity``, and every chunk before ``tail`` is full (``num_ents ==
- *    capacity``), so entry *i* is found by skipping whole chunks. The entries counted along the
- *    chain add up to ``num_cpu_ents``.
+ *    ``1 <= num_ents <= capacity`` and non-NULL ``ents``, and every chunk before ``tail`` is
+ *    full (``num_ents == capacity``), so entry *i* is found by skipping whole chunks. The
+ *    entries counted along the chain add up to ``num_cpu_ents``.
  * 4. Every entry has ``len >= 1`` and ``offset < page size``, and its last byte lies below
  *    2^64 (``pfn < sgt_memory_max_pfn()`` and the bytes it spans do not run past it).
  * 5. ``total_len`` is the exact sum of the entries' ``len`` (which therefore fits 64 bits).
@@ -71,15 +71,19 @@ struct sgt_entry {
  * @next:     the following chunk, NULL for the last.
  * @num_ents: entries in use, from the start of @ents.
  * @capacity: slots in @ents.
- * @ents:     the entries.
+ * @ents:     the entries, usually right after the header (sgt_chunk_init()).
  *
- * A chunk of capacity *c* occupies sgt_chunk_size(*c*) bytes.
+ * A chunk made by sgt_chunk_init() occupies sgt_chunk_size(*capacity*) bytes, its entries
+ * included. The header holds a pointer rather than the entries themselves so that it can live
+ * elsewhere: an owned table keeps its first chunk's header in its handle, so that the first
+ * chunk is an array of entries and nothing else (a one-entry table allocates 32 bytes, as
+ * Linux's does).
  */
 struct sgt_chunk {
 	struct sgt_chunk *next;
 	uint32_t num_ents;
 	uint32_t capacity;
-	struct sgt_entry ents[];
+	struct sgt_entry *ents;
 };
 
 /**
@@ -132,6 +136,27 @@ extern "C" {
 static inline size_t sgt_chunk_size(uint32_t capacity)
 {
 	return sizeof(struct sgt_chunk) + (size_t)capacity * sizeof(struct sgt_entry);
+}
+
+/**
+ * sgt_chunk_init() - make an empty chunk whose entries follow its header
+ * @mem:      at least sgt_chunk_size(@capacity) bytes, aligned for &struct sgt_chunk; the
+ *            caller's, and freed by the caller (by whoever allocated it).
+ * @capacity: slots, at least 1
+ *
+ * For code that builds a raw table by hand. Returns @mem as a chunk with no successor, no
+ * entries in use and @capacity slots, which are left as they are: the caller writes every entry
+ * it puts in use, reserved and DMA fields included (zeroed memory does).
+ */
+static inline struct sgt_chunk *sgt_chunk_init(void *mem, uint32_t capacity)
+{
+	struct sgt_chunk *c = (struct sgt_chunk *)mem;
+
+	c->next = NULL;
+	c->num_ents = 0;
+	c->capacity = capacity;
+	c->ents = (struct sgt_entry *)(c + 1);
+	return c;
 }
 
 /**

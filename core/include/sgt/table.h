@@ -71,7 +71,9 @@ struct sgt_cpu {
  * @cpu: the CPU-side view; pass ``&t.cpu`` to iterators, copy helpers and split.
  * @sgt__own: private: the raw table this handle owns.
  * @sgt__alloc: private: the allocator its chunks come from.
- * @sgt__chunk_capacity: private: capacity of new chunks.
+ * @sgt__chunk_capacity: private: capacity of new chunks (the first holds one more).
+ * @sgt__first: private: the header of the first chunk, whose entries are a separate
+ *              allocation of exactly their own size (when ``sgt__own.head`` points here).
  * @sgt__page_order: private: order of the pages it allocated, if @sgt__owns_pages.
  * @sgt__owns_pages: private: the table allocated its pages and frees them with itself.
  */
@@ -82,6 +84,7 @@ struct sgt_table {
 	uint32_t sgt__chunk_capacity;
 	uint8_t sgt__page_order;
 	bool sgt__owns_pages;
+	struct sgt_chunk sgt__first;
 };
 
 /**
@@ -99,7 +102,10 @@ struct sgt_borrowed {
  * @mem:            memory domain of the pages; NULL for the platform default. Must outlive the
  *                  table.
  * @chunk_capacity: entries per chunk, 1..SGT_CHUNK_CAPACITY_MAX; 0 for
- *                  SGT_DEFAULT_CHUNK_CAPACITY. Tests use 1 or 2 to force chaining.
+ *                  SGT_DEFAULT_CHUNK_CAPACITY. The first chunk holds one entry more: its
+ *                  header lives in the handle, so in a page it fits the entry a header would
+ *                  take (128 entries for the default, as in Linux's first chunk). Tests use 1
+ *                  or 2 to force chaining.
  *
  * A NULL params pointer means all defaults.
  */
@@ -148,7 +154,8 @@ extern "C" {
 		.cpu = { .sgt__state = SGT__STATE_OWNED, .sgt__sgt = &(var).sgt__own },            \
 		.sgt__own = { NULL, NULL, NULL, 0, 0, 0, 0, NULL, NULL },                          \
 		.sgt__alloc = { NULL, NULL, NULL }, .sgt__chunk_capacity = 0,                      \
-		.sgt__page_order = 0, .sgt__owns_pages = false                                     \
+		.sgt__page_order = 0, .sgt__owns_pages = false,                                    \
+		.sgt__first = { NULL, 0, 0, NULL }                                                 \
 	}
 
 /**
