@@ -33,7 +33,7 @@
 #define S_MARK_LARGE 255 /* a live range of more granules than a mark holds: see v->large */
 #define S_CACHE_ORDERS 6 /* caches hold blocks of 1 to 32 granules (Linux's rcache: the same) */
 #define S_CACHE_DEPTH 128 /* blocks of each order a cache holds */
-#define S_CACHE_BATCH 64 /* blocks moved between a cache and the allocator at a time */
+#define S_CACHE_BATCH 16 /* blocks moved at a time: bounds a flush (the slowest step) to ~4 us */
 
 struct s_block {
 	struct sgt__avl_node node; /* key: first granule */
