@@ -80,25 +80,35 @@ static int s_refused_bytes(struct sgt_harness *h, const struct sgt_cpu *c,
 	return SGT_H_OK;
 }
 
-/* The split piece against the model's slice of the same range. */
+/*
+ * The split piece against the model's slice of the same range. @armed: which of the split's
+ * allocations an armed failure hits (1: its first), 0 for none.
+ */
 static int s_split(struct sgt_harness *h, const struct sgt_cpu *c, const struct m_table *mt,
-		   const struct sgt_table_params *tp, const struct h_huge_params *p)
+		   const struct sgt_table_params *tp, const struct h_huge_params *p, uint64_t armed)
 {
 	struct m_table ms = { 0 };
 	struct sgt_table piece;
-	int err;
+	uint32_t room = 0;
+	int err, want;
 
 	if (!p->split_len)
 		return SGT_H_OK;
 	if (!m_slice(&ms, mt, p->split_skip, p->split_len, H_HUGE_SHIFT))
 		return h_fail(h, "out of memory in the model");
+	want = armed && armed <= m_chunk_allocs(tp->chunk_capacity, 0, &room, ms.n, false)
+		       ? -SGT_ENOMEM
+		       : 0;
 	err = sgt_split(c, p->split_skip, 1, &p->split_len, tp, &piece, SGT_MAY_SLEEP);
-	if (err) {
+	if (err || want) {
 		m_free(&ms);
-		return h_armed_failure(h, err)
+		if (!err)
+			sgt_table_cleanup(&piece);
+		return err == want
 			       ? SGT_H_OK
-			       : h_fail(h, "huge split at %llu: %s",
-					(unsigned long long)p->split_skip, sgt_errname(err));
+			       : h_fail(h, "huge split at %llu returned %s, the model expects %s",
+					(unsigned long long)p->split_skip, sgt_errname(err),
+					sgt_errname(want));
 	}
 	err = h_check_entries(h, -1, &piece.cpu, &ms);
 	sgt_table_cleanup(&piece);
@@ -139,10 +149,10 @@ static int s_map(struct sgt_harness *h, struct sgt_table *t, const struct m_tabl
 			sgt_mapping_cleanup(&m);
 		else
 			sgt_table_cleanup(t);
-		err = got == want || (!want && h_armed_failure(h, got))
-			      ? SGT_H_OK
-			      : h_fail(h, "huge map returned %s, the model expects %s",
-				       sgt_errname(got), sgt_errname(want));
+		/* The device allocates with its own allocator: an armed failure is not its. */
+		err = got == want ? SGT_H_OK
+				  : h_fail(h, "huge map returned %s, the model expects %s",
+					   sgt_errname(got), sgt_errname(want));
 		goto out;
 	}
 	why = sgt_cpu_sg_table(&m.dma.cpu, &sgt) ? "no raw table"
@@ -175,16 +185,18 @@ int h_huge(struct sgt_harness *h, const struct sgt_op *op)
 	struct m_table mt = { 0 };
 	struct sgt_pages pages;
 	struct sgt_table t;
-	uint32_t num = 0;
+	uint64_t armed = h_armed_nth(h), allocs;
+	uint32_t num = 0, room = 0;
 	int want, got, err;
 
 	s_frames(&p, pfns);
 	sgt_pages_from_array(&pages, pfns, p.pages);
 	want = m_append(&mt, pfns, p.pages, p.offset, p.size, p.max_seg, H_HUGE_SHIFT);
+	allocs = want ? 0 : m_chunk_allocs(tp.chunk_capacity, 0, &room, mt.n, false);
+	if (armed && armed <= allocs)
+		want = -SGT_ENOMEM;
 	got = sgt_table_init_from_pages(&t, &tp, &pages, p.offset, p.size, p.max_seg,
 					SGT_MAY_SLEEP);
-	if (!want && h_armed_failure(h, got))
-		want = got;
 	if (got || want) {
 		m_free(&mt);
 		return got == want ? SGT_H_OK
@@ -199,7 +211,7 @@ int h_huge(struct sgt_harness *h, const struct sgt_op *op)
 	if (!err)
 		err = s_refused_bytes(h, &t.cpu, &p);
 	if (!err)
-		err = s_split(h, &t.cpu, &mt, &tp, &p);
+		err = s_split(h, &t.cpu, &mt, &tp, &p, armed > allocs ? armed - allocs : 0);
 	if (!err)
 		err = s_map(h, &t, &mt, &mem, &p); /* consumes the table */
 	else

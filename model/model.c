@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "sgt/error.h"
+#include "sgt/table.h"
 
 void m_free(struct m_table *t)
 {
@@ -188,4 +189,27 @@ uint32_t m_iommu_segments(const struct m_table *t, unsigned int shift, uint64_t 
 		iova += span;
 	}
 	return n;
+}
+
+uint64_t m_chunk_allocs(uint32_t cap, uint64_t have, uint32_t *tail_room, uint64_t add,
+			bool appends)
+{
+	uint64_t from_tail = add < *tail_room ? add : *tail_room, need = add - from_tail;
+	uint64_t allocs = 0;
+
+	*tail_room -= (uint32_t)from_tail;
+	if (!cap)
+		cap = SGT_DEFAULT_CHUNK_CAPACITY;
+	while (need) {
+		/* The first chunk of a table without entries holds one more. */
+		uint64_t room = cap + (have == 0 && allocs == 0);
+		uint64_t want = appends && have > need ? have : need;
+		uint64_t slots = want < room ? want : room;
+		uint64_t put = slots < need ? slots : need;
+
+		need -= put;
+		allocs++;
+		*tail_room = (uint32_t)(slots - put);
+	}
+	return allocs;
 }

@@ -50,6 +50,16 @@ uint64_t m_byte_run(const struct m_table *t, uint64_t i, unsigned int shift, uin
 /* The fewest leading entries of @t that cover @len bytes. */
 uint32_t m_entries_for(const struct m_table *t, uint64_t len);
 
+/*
+ * How many chunk allocations an owned table makes to grow by @add entries, as sgt/table.h
+ * documents it (struct sgt_table_params): @cap the table's chunk capacity (0: the default),
+ * @have its entries so far, *@tail_room its tail chunk's free slots (used first; updated to the
+ * tail's free slots after), @appends whether it grows by an append (chunks at least as large as
+ * the table) or a one-shot constructor (chunks sized to fit).
+ */
+uint64_t m_chunk_allocs(uint32_t cap, uint64_t have, uint32_t *tail_room, uint64_t add,
+			bool appends);
+
 /* The entries of the byte range [skip, skip + len) of @src, cut at the range's ends. */
 bool m_slice(struct m_table *dst, const struct m_table *src, uint64_t skip, uint64_t len,
 	     unsigned int shift);

@@ -247,13 +247,22 @@ static void s_pages(struct sgt_pages *pages, const struct sgt_op *op, const uint
 		pages->pfn = s_callback_pfn;
 }
 
+/* Does a step that makes @allocs allocations reach the one armed to fail? */
+static bool s_reaches_armed(const struct sgt_harness *h, uint64_t allocs)
+{
+	uint64_t nth = h_armed_nth(h);
+
+	return nth && nth <= allocs;
+}
+
 static int s_build(struct sgt_harness *h, const struct sgt_op *op, bool append)
 {
 	struct h_slot *s = &h->s[op->slot];
 	struct sgt_table_params p = h->params;
 	struct m_table nt = { 0 };
-	uint64_t pfns[H_MAX_RUN] = { 0 };
+	uint64_t pfns[H_MAX_RUN] = { 0 }, have;
 	struct sgt_pages pages;
+	uint32_t cap, room;
 	int want, got;
 
 	if (append ? (s->kind != H_OWNED || s->users || s->owns_pages) : s->kind != H_EMPTY)
@@ -263,17 +272,23 @@ static int s_build(struct sgt_harness *h, const struct sgt_op *op, bool append)
 	if (append && !m_copy(&nt, &s->mt))
 		return h_fail(h, "out of memory in the model");
 	want = m_append(&nt, pfns, op->num_pages, op->offset, op->size, op->max_seg, H_SHIFT);
+	cap = append ? s->chunk_cap : op->chunk_cap;
+	room = append ? s->tail_room : 0;
+	have = append ? s->mt.n : 0;
+	/* An armed allocation failure that the growth reaches: the table stays as it was. */
+	if (!want && s_reaches_armed(h, m_chunk_allocs(cap, have, &room, nt.n - have, append)))
+		want = -SGT_ENOMEM;
 	p.chunk_capacity = op->chunk_cap;
 	got = append ? sgt_table_append_pages(s->t, &pages, op->offset, op->size, op->max_seg,
 					      SGT_MAY_SLEEP)
 		     : sgt_table_init_from_pages(s->t, &p, &pages, op->offset, op->size,
 						 op->max_seg, SGT_MAY_SLEEP);
-	if (!want && h_armed_failure(h, got))
-		want = got; /* an armed allocation failure: the model's state stays as it was */
 	if (got || want) {
 		m_free(&nt);
 		return s_expect(h, append ? "append" : "from_pages", got, want);
 	}
+	s->chunk_cap = cap;
+	s->tail_room = room;
 	s_set_model(s, &nt);
 	s->kind = H_OWNED;
 	s->owns_pages = false;
@@ -301,6 +316,7 @@ static int s_alloc_order(struct sgt_harness *h, const struct sgt_op *op)
 	uint64_t block = H_PS << op->n, blocks, k, b;
 	struct m_table nt = { 0 };
 	struct sgt_ent_iter it;
+	uint32_t room = 0;
 	int want = 0, got;
 
 	if (s->kind != H_EMPTY)
@@ -308,11 +324,11 @@ static int s_alloc_order(struct sgt_harness *h, const struct sgt_op *op)
 	blocks = op->size ? (op->size + block - 1) / block : 0;
 	if (op->size == 0)
 		want = -SGT_EINVAL;
-	else if (s_free_blocks(h, op->n) < blocks)
+	else if (s_free_blocks(h, op->n) < blocks ||
+		 s_reaches_armed(h,
+				 m_chunk_allocs(h->params.chunk_capacity, 0, &room, blocks, false)))
 		want = -SGT_ENOMEM;
 	got = sgt_table_init_alloc_order(s->t, &h->params, op->size, op->n, SGT_MAY_SLEEP);
-	if (!want && h_armed_failure(h, got))
-		want = got;
 	if (got || want)
 		return s_expect(h, "alloc_order", got, want);
 	if (sgt_ent_iter_init(&it, &s->t->cpu))
@@ -336,6 +352,8 @@ static int s_alloc_order(struct sgt_harness *h, const struct sgt_op *op)
 		return h_fail(h, "alloc_order made %llu entries, model %llu", (unsigned long long)k,
 			      (unsigned long long)blocks);
 	s_set_model(s, &nt);
+	s->chunk_cap = h->params.chunk_capacity;
+	s->tail_room = room;
 	s->kind = H_OWNED;
 	s->owns_pages = true;
 	if (s->stale == H_STALE_TABLE)
@@ -346,7 +364,9 @@ static int s_alloc_order(struct sgt_harness *h, const struct sgt_op *op)
 static int s_split(struct sgt_harness *h, const struct sgt_op *op)
 {
 	struct h_slot *s = &h->s[op->slot];
-	uint64_t lens[3], total = s->mt.total, skip, end;
+	uint64_t lens[3], total = s->mt.total, skip, end, allocs = 0;
+	struct m_table nt[3] = { { 0 } };
+	uint32_t room[3] = { 0 };
 	int want = 0, got;
 	uint32_t k;
 
@@ -364,19 +384,27 @@ static int s_split(struct sgt_harness *h, const struct sgt_op *op)
 	}
 	if (end > total)
 		want = -SGT_ERANGE;
+	/* The pieces, made one after another, each allocating its own chunks. */
+	for (k = 0, end = skip; !want && k < op->n; end += lens[k], k++) {
+		if (!m_slice(&nt[k], &s->mt, end, lens[k], H_SHIFT))
+			return h_fail(h, "out of memory in the model");
+		allocs += m_chunk_allocs(h->params.chunk_capacity, 0, &room[k], nt[k].n, false);
+	}
+	if (!want && s_reaches_armed(h, allocs))
+		want = -SGT_ENOMEM;
 	got = sgt_split(h_cpu(s), skip, op->n, lens, &h->params, &h->tables[op->slot2],
 			SGT_MAY_SLEEP);
-	if (!want && h_armed_failure(h, got))
-		want = got;
-	if (got || want)
+	if (got || want) {
+		for (k = 0; k < op->n; k++)
+			m_free(&nt[k]);
 		return s_expect(h, "split", got, want);
-	for (k = 0, end = skip; k < op->n; end += lens[k], k++) {
+	}
+	for (k = 0; k < op->n; k++) {
 		struct h_slot *o = &h->s[op->slot2 + k];
-		struct m_table nt;
 
-		if (!m_slice(&nt, &s->mt, end, lens[k], H_SHIFT))
-			return h_fail(h, "out of memory in the model");
-		s_set_model(o, &nt);
+		s_set_model(o, &nt[k]);
+		o->chunk_cap = h->params.chunk_capacity;
+		o->tail_room = room[k];
 		o->kind = H_OWNED;
 		o->owns_pages = false;
 		if (o->stale == H_STALE_TABLE)

@@ -70,9 +70,10 @@ uint64_t h_first_diff(const uint8_t *a, const uint8_t *b, uint64_t n)
 	return k;
 }
 
-bool h_armed_failure(const struct sgt_harness *h, int err)
+uint64_t h_armed_nth(const struct sgt_harness *h)
 {
-	return err == -SGT_ENOMEM && h->alloc.fail_at && h->alloc.num_attempts >= h->alloc.fail_at;
+	return h->alloc.fail_at > h->alloc.num_attempts ? h->alloc.fail_at - h->alloc.num_attempts
+							: 0;
 }
 
 /*

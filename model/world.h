@@ -59,6 +59,10 @@ struct h_slot {
 	uint32_t *seg_lens; /* mapped: the model's DMA segment lengths */
 	uint32_t num_segs;
 	uint64_t iova_lo, iova_hi; /* mapped: the span of its DMA segments */
+	/* owned (also while mapped): its chunk capacity and its tail chunk's free slots, as the
+	 * model predicts them (m_chunk_allocs()) */
+	uint32_t chunk_cap;
+	uint32_t tail_room;
 };
 
 struct h_raw {
@@ -142,8 +146,12 @@ uint8_t h_shadow_read(const struct sgt_harness *h, uint64_t addr);
 const uint8_t *h_shadow_at(const struct sgt_harness *h, uint64_t addr);
 /* The index of the first byte where @a and @b differ, or @n when they agree. */
 uint64_t h_first_diff(const uint8_t *a, const uint8_t *b, uint64_t n);
-/* Is @err the allocation failure SGT_OP_FAIL_ALLOC armed for this step, and did it fire? */
-bool h_armed_failure(const struct sgt_harness *h, int err);
+/*
+ * Which allocation of this step SGT_OP_FAIL_ALLOC armed to fail, counted from here (1: the
+ * next one), or 0 when none is armed. The model predicts from it whether a step fails with
+ * -SGT_ENOMEM (m_chunk_allocs()); it never adopts the library's answer.
+ */
+uint64_t h_armed_nth(const struct sgt_harness *h);
 /* Table bytes [at, at + n) of the model's table @mt, in the shadow: copied out, written, or
  * compared (h_table_diff() returns the index of the first byte that differs, or @n). */
 void h_table_read(struct sgt_harness *h, const struct m_table *mt, uint64_t at, uint8_t *buf,

@@ -107,6 +107,13 @@ struct sgt_borrowed {
  *                  take (128 entries for the default, as in Linux's first chunk). Tests use 1
  *                  or 2 to force chaining.
  *
+ * How a table allocates (one allocation per chunk; this is what its memory use and an injected
+ * allocation failure follow): new entries fill the tail chunk's free slots first. Then each new
+ * chunk gets as many slots as are still needed, capped by the capacity (plus one for a table's
+ * first chunk), except that an append (sgt_table_append_pages()) makes each new chunk at least as
+ * large as the table already is: appended tables grow geometrically, one-shot ones are sized to
+ * fit. The chunks are all allocated before any entry is written.
+ *
  * A NULL params pointer means all defaults.
  */
 struct sgt_table_params {
