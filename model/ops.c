@@ -1439,6 +1439,13 @@ static int s_bad_call(struct sgt_harness *h, const struct sgt_op *op)
 				h_segments_break(sgt, &p) ? h_segments_break(sgt, &p) : "-");
 		return SGT_H_OK;
 	}
+	case SGT_BAD_ARG: {
+		const char *what = NULL;
+
+		if (!h_bad_arg(h, s, op->seed, &what, &got, &want))
+			return SKIP;
+		return s_expect_untouched(h, what, got, want, allocs, blocks);
+	}
 	case SGT_BAD_CAPS:
 	default:
 		if (h_plugged(h, op->dev))

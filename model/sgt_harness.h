@@ -96,6 +96,7 @@ enum sgt_op_bad {
 	SGT_BAD_CHECK_SEGMENTS, /* sgt_dma_check_segments() on a mapped slot against constraints
 				   drawn from seed: its verdict against the harness's own */
 	SGT_BAD_CAPS, /* sgt_device_caps() on dev: what the simulator must say */
+	SGT_BAD_ARG, /* a public function with a bad argument (model/bad_args.c; seed picks) */
 	SGT_BAD_NUM
 };
 

@@ -161,6 +161,14 @@ void h_table_write(struct sgt_harness *h, const struct m_table *mt, uint64_t at,
 uint64_t h_table_diff(struct sgt_harness *h, const struct m_table *mt, uint64_t at,
 		      const uint8_t *buf, uint64_t n);
 uint8_t h_pattern(uint32_t seed, uint64_t i);
+/*
+ * SGT_BAD_ARG: call public function number @which (modulo h_bad_arg_count()) with a bad
+ * argument, @s a live slot; gives what it was, what it returned and what its documentation
+ * promises. False when @s is not the kind the call needs (the step is skipped).
+ */
+bool h_bad_arg(struct sgt_harness *h, struct h_slot *s, uint32_t which, const char **what, int *got,
+	       int *want);
+uint32_t h_bad_arg_count(void);
 bool h_device_reads(uint8_t dir);
 bool h_device_writes(uint8_t dir);
 
