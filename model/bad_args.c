@@ -46,6 +46,30 @@ static int s_names(void)
 		       : 0;
 }
 
+/* The calls without a result, on NULL: documented to do nothing (here: not to crash). */
+static int s_void_calls_of_null(void)
+{
+	struct sgt_iova_stats st = { 0 };
+
+	sgt_simiommu_set_inject(NULL, NULL);
+	sgt_simiommu_clear_faults(NULL);
+	sgt_iova_get_stats(NULL, &st);
+	sgt_iova_cache_drain(NULL);
+	sgt_iova_cache_free(NULL);
+	sgt_iova_free(NULL);
+	sgt_table_cleanup(NULL);
+	sgt_borrowed_cleanup(NULL);
+	sgt_mapping_cleanup(NULL);
+	sgt_borrowed_mapping_cleanup(NULL);
+	sgt_miter_stop(NULL);
+	sgt_dma_debug_clear(NULL);
+	return sgt_simiommu_free(NULL) || sgt_device_cleanup(NULL) ||
+			       sgt_simiommu_num_faults(NULL) || sgt_simiommu_live_mappings(NULL) ||
+			       st.live_ranges
+		       ? -SGT_EIO
+		       : 0;
+}
+
 static int s_true_is_wrong(bool v)
 {
 	return v ? -SGT_EIO : 0;
@@ -92,8 +116,20 @@ static const struct {
 	{ "(6)", "a mapped copy with an empty segment" },
 	{ "(6)", "a mapped copy that misses bytes" },
 	{ "(6)", "a mapped copy whose segment wraps" },
+	{ "(1)", "a copy in a domain without map_page" },
+	{ "(1)", "a copy in a domain of a page shift out of range" },
+	{ "(1)", "a copy in a domain that allocates pages it cannot free" },
+	{ "(2)", "an empty copy with a tail" },
+	{ "(5)", "an empty copy with a length" },
+	{ "(5)", "an empty copy with a DMA direction" },
 };
 #define S_NUM_BREAKS ((uint32_t)(sizeof(s_breaks) / sizeof(s_breaks[0])))
+
+static int s_no_pages(void *ctx, unsigned int order, uint64_t *out_pfn, enum sgt_alloc_ctx actx)
+{
+	(void)ctx, (void)order, (void)out_pfn, (void)actx;
+	return -SGT_ENOMEM;
+}
 
 static int s_broken_copy(const struct sgt_cpu *c, unsigned int k)
 {
@@ -103,6 +139,7 @@ static int s_broken_copy(const struct sgt_cpu *c, unsigned int k)
 	struct sgt_chunk *a = sgt_chunk_init(abuf, 2), *b = sgt_chunk_init(bbuf, 2), *tail;
 	const struct sgt_sg_table *src;
 	struct sgt_sg_table t;
+	struct sgt_memory mem;
 	struct sgt_ent_iter it;
 	struct sgt_borrowed bw;
 	const char *why = NULL;
@@ -113,7 +150,8 @@ static int s_broken_copy(const struct sgt_cpu *c, unsigned int k)
 		return -SGT_EIO;
 	memset(a->ents, 0, 2 * sizeof(*a->ents));
 	memset(b->ents, 0, 2 * sizeof(*b->ents));
-	t = (struct sgt_sg_table){ .head = a, .mem = src->mem };
+	mem = *src->mem;
+	t = (struct sgt_sg_table){ .head = a, .mem = &mem }; /* an equal domain, to break */
 	for (; n < 4 && sgt_ent_iter_next(&it); n++) {
 		struct sgt_chunk *into = n < 2 ? a : b;
 
@@ -181,10 +219,26 @@ static int s_broken_copy(const struct sgt_cpu *c, unsigned int k)
 		a->ents[0].dma_len = 1;
 		a->ents[0].dma_addr = 1;
 		break;
-	default:
+	case 17:
 		t.num_dma_ents = 1;
 		a->ents[0].dma_len = 2;
 		a->ents[0].dma_addr = UINT64_MAX;
+		break;
+	case 18:
+		mem.map_page = NULL;
+		break;
+	case 19:
+		mem.page_shift = SGT_PAGE_SHIFT_MAX + 1;
+		break;
+	case 20:
+		mem.alloc_pages = s_no_pages;
+		mem.free_pages = NULL;
+		break;
+	default: /* empty, with one thing that only a table with entries has */
+		t = (struct sgt_sg_table){ .mem = src->mem };
+		t.tail = k == 21 ? a : NULL;
+		t.total_len = k == 22;
+		t.dma_dir = k == 23 ? SGT_DMA_TO_DEVICE : 0;
 		break;
 	}
 	err = sgt_sg_table_check(&t, &why);
@@ -240,6 +294,201 @@ static int s_platform(unsigned int k)
 	return err;
 }
 
+/* A backend whose devices are all refused before use: its mapping ops must never run. */
+static int s_never_map(struct sgt_device *dev, struct sgt_sg_table *sgt, enum sgt_dma_dir dir,
+		       unsigned long attrs, void **out_priv, uint32_t *out_n,
+		       enum sgt_alloc_ctx actx)
+{
+	(void)dev, (void)sgt, (void)dir, (void)attrs, (void)out_n, (void)out_priv, (void)actx;
+	return -SGT_EIO;
+}
+
+static void s_never_unmap(struct sgt_device *dev, struct sgt_sg_table *sgt, void *priv,
+			  enum sgt_dma_dir dir, unsigned long attrs)
+{
+	(void)dev, (void)sgt, (void)priv, (void)dir, (void)attrs;
+}
+
+static void *s_fail_alloc(void *ctx, size_t len, enum sgt_alloc_ctx actx)
+{
+	(void)ctx, (void)len, (void)actx;
+	return NULL;
+}
+
+static void s_no_free(void *ctx, void *ptr, size_t len)
+{
+	(void)ctx, (void)ptr, (void)len;
+}
+
+/* An allocator that is always out of memory. */
+static const struct sgt_allocator s_no_memory = { .alloc = s_fail_alloc, .free = s_no_free };
+
+static int s_caps_fail(struct sgt_device *dev, struct sgt_dma_caps *out)
+{
+	(void)dev, (void)out;
+	return -SGT_EIO;
+}
+
+/*
+ * sgt_device_init() with ops or parameters it must refuse (@k picks), or, for the last @k, a
+ * valid device without a caps op, whose caps are then not supported. The error, or -SGT_EIO
+ * when a device was made that should not have been.
+ */
+static int s_device_init(unsigned int k)
+{
+	struct sgt_dma_ops ops = { .abi_version = SGT_DMA_OPS_ABI,
+				   .name = "probe",
+				   .map_sg = s_never_map,
+				   .unmap_sg = s_never_unmap };
+	struct sgt_device_params p = { 0 };
+	struct sgt_dma_caps caps;
+	struct sgt_device d;
+	int err;
+
+	switch (k) {
+	case 0:
+		ops.abi_version++;
+		break;
+	case 1:
+		ops.unmap_sg = NULL;
+		break;
+	case 2:
+		p.alignment = 3;
+		break;
+	case 3:
+		ops.caps = s_caps_fail;
+		break;
+	case 4:
+		p.dma_mask = 0xffffffff;
+		break; /* a constraint no caps op guarantees */
+	case 5:
+		p.seg_boundary_mask = 0xffff;
+		break;
+	case 6:
+		p.alignment = 8;
+		break;
+	case 7:
+		err = sgt_device_init(&d, &ops, NULL, NULL, NULL);
+		if (err)
+			return -SGT_EIO;
+		err = sgt_device_caps(&d, &caps);
+		return sgt_device_cleanup(&d) ? -SGT_EIO : err;
+	default: /* its debug layer: refused without memory, then on, cleared and off */
+		if (sgt_device_init(&d, &ops, NULL, NULL, NULL))
+			return -SGT_EIO;
+		err = sgt_dma_debug_enable(
+			      &d, &(struct sgt_dma_debug_params){ .alloc = &s_no_memory }) ==
+					      -SGT_ENOMEM &&
+				      !sgt_dma_debug_enable(&d, NULL) && !sgt_dma_debug_live(&d)
+			      ? 0
+			      : -SGT_EIO;
+		sgt_dma_debug_clear(&d);
+		return sgt_device_cleanup(&d) || sgt_dma_debug_num_reports(&d) ? -SGT_EIO : err;
+	}
+	err = sgt_device_init(&d, &ops, NULL, &p, NULL);
+	if (!err)
+		(void)sgt_device_cleanup(&d);
+	return err ? err : -SGT_EIO;
+}
+
+/* sgt_simiommu_new() with parameters it must refuse (@k picks): its error, or -SGT_EIO. */
+static int s_simiommu_new(struct sgt_harness *h, unsigned int k)
+{
+	static const struct sgt_allocator no_alloc = { 0 };
+	struct sgt_simiommu_params p = { .mode = SGT_SIMIOMMU_IOMMU, .mem = &h->mem.mem };
+	struct sgt_simiommu *sim = NULL;
+	int err;
+
+	switch (k) {
+	case 0:
+		p.mode = (enum sgt_simiommu_mode)7;
+		break;
+	case 1:
+		p.mem = NULL;
+		break;
+	case 2:
+		p.device.alignment = 6;
+		break;
+	case 3:
+		p.alloc = &no_alloc;
+		break;
+	case 4:
+		p.iova_window = (struct sgt_dma_window){ 0x20000, 0x10000 };
+		break;
+	case 5: /* a bounce pool above the mask */
+		p.mode = SGT_SIMIOMMU_BOUNCE;
+		p.device.dma_mask = 0xffff;
+		break;
+	default: /* a bounce pool past 4 GiB */
+		p.mode = SGT_SIMIOMMU_BOUNCE;
+		p.bounce_pool = UINT64_C(8) << 30;
+		break;
+	}
+	err = sgt_simiommu_new(&p, &sim);
+	if (!err)
+		sgt_simiommu_free(sim);
+	return err ? err : -SGT_EIO;
+}
+
+/*
+ * sgt_iova_new() with parameters it must refuse (@k picks): windows missing, too many,
+ * overlapping or reversed, a granule out of range, reserved ranges too many or reversed, and
+ * windows that leave no usable granule (too small, or all reserved). Its error, or -SGT_EIO.
+ */
+static int s_iova_new(unsigned int k)
+{
+	struct sgt_dma_window w[SGT_DMA_MAX_WINDOWS + 1] = { { 0x10000, 0x1ffff },
+							     { 0x18000, 0x2ffff } };
+	struct sgt_dma_window r[17] = { { 0, 0xfffff } };
+	struct sgt_iova_params p = { .granule_shift = 12, .windows = w, .num_windows = 1 };
+	struct sgt_iova *v = NULL;
+	int err;
+
+	switch (k) {
+	case 0:
+		p.windows = NULL;
+		break;
+	case 1:
+		p.num_windows = 0;
+		break;
+	case 2:
+		p.num_windows = SGT_DMA_MAX_WINDOWS + 1;
+		break;
+	case 3:
+		p.granule_shift = 70;
+		break;
+	case 4:
+		p.num_reserved = 17;
+		p.reserved = r;
+		break;
+	case 5:
+		p.num_reserved = 1;
+		break; /* without the ranges */
+	case 6:
+		w[0] = (struct sgt_dma_window){ 0x2000, 0x1000 };
+		break;
+	case 7:
+		p.num_windows = 2;
+		break; /* the two overlap */
+	case 8:
+		p.num_reserved = 1;
+		p.reserved = r;
+		r[0] = (struct sgt_dma_window){ 9, 8 };
+		break;
+	case 9:
+		w[0] = (struct sgt_dma_window){ 0x10001, 0x10ffe };
+		break; /* no whole granule */
+	default:
+		p.num_reserved = 1;
+		p.reserved = r;
+		break; /* everything reserved */
+	}
+	err = sgt_iova_new(&p, &v);
+	if (!err)
+		sgt_iova_free(v);
+	return err ? err : -SGT_EIO;
+}
+
 /* Calls S_CALL(want, what, expr) numbered from 0 in order, by __COUNTER__. */
 #define S_CALL(wanted, name, expr)                                                                 \
 	case __COUNTER__ - s_base:                                                                 \
@@ -288,6 +537,9 @@ bool h_bad_arg(struct sgt_harness *h, struct h_slot *s, uint32_t which, const ch
 	struct sgt_pages pages;
 	struct sgt_table t;
 	struct sgt_dma_caps caps;
+	static const struct sgt_allocator s_no_functions = { 0 };
+	struct sgt_sg_table empty = { .mem = &h->mem.mem };
+	struct sgt_device zero_dev = { 0 };
 	const char *why = NULL;
 	uint32_t n = 0;
 	uint8_t byte = 0;
@@ -417,6 +669,30 @@ bool h_bad_arg(struct sgt_harness *h, struct h_slot *s, uint32_t which, const ch
 		S_CALL_IF(
 			raw && dev, -SGT_EINVAL, "raw map_sg in no context",
 			sgt_dma_map_sg(dev, raw, SGT_DMA_TO_DEVICE, 0, &n, (enum sgt_alloc_ctx)7));
+		S_CALL_IF(dev, -SGT_EINVAL, "raw map_sg(no table)",
+			  sgt_dma_map_sg(dev, NULL, SGT_DMA_TO_DEVICE, 0, &n, SGT_MAY_SLEEP));
+		S_CALL_IF(raw && dev, -SGT_EINVAL, "raw map_sg, bad direction",
+			  sgt_dma_map_sg(dev, raw, (enum sgt_dma_dir)9, 0, &n, SGT_MAY_SLEEP));
+		S_CALL_IF(dev, -SGT_EINVAL, "raw map_sg of an empty table",
+			  sgt_dma_map_sg(dev, &empty, SGT_DMA_TO_DEVICE, 0, &n, SGT_MAY_SLEEP));
+		S_CALL_IF(mapped && dev, -SGT_EINVAL, "raw map_sg of a mapped table",
+			  sgt_dma_map_sg(dev, (struct sgt_sg_table *)(uintptr_t)any_raw,
+					 SGT_DMA_TO_DEVICE, 0, &n, SGT_MAY_SLEEP));
+		S_CALL_IF(mapped, -SGT_EINVAL, "raw unmap_sg, bad direction",
+			  sgt_dma_unmap_sg(h_device(h, s->dev),
+					   (struct sgt_sg_table *)(uintptr_t)any_raw, 1,
+					   (enum sgt_dma_dir)9, 0));
+		S_CALL_IF(mapped, -SGT_EINVAL, "raw sync_sg_for_cpu, bad direction",
+			  sgt_dma_sync_sg_for_cpu(h_device(h, s->dev), any_raw, 1,
+						  (enum sgt_dma_dir)9));
+		S_CALL_IF(mapped, -SGT_EINVAL, "borrowed_mapping_init, bad direction",
+			  sgt_borrowed_mapping_init(&bm, any_raw, h_device(h, s->dev),
+						    (enum sgt_dma_dir)9));
+		S_CALL_IF(mapped && h_device(h, (s->dev + 1) % SGT_H_DEVS), -SGT_EINVAL,
+			  "borrowed_mapping_init for another device than sgt mapped for",
+			  sgt_borrowed_mapping_init(&bm, any_raw,
+						    h_device(h, (s->dev + 1) % SGT_H_DEVS),
+						    (enum sgt_dma_dir)s->dir));
 		S_CALL(-SGT_EINVAL, "raw unmap_sg(no table)",
 		       sgt_dma_unmap_sg(dev, NULL, 1, SGT_DMA_TO_DEVICE, 0));
 		S_CALL(-SGT_EINVAL, "raw sync_sg_for_cpu(no table)",
@@ -451,6 +727,8 @@ bool h_bad_arg(struct sgt_harness *h, struct h_slot *s, uint32_t which, const ch
 		S_CALL(-SGT_EINVAL, "simiommu_check(NULL)", sgt_simiommu_check(NULL, &why));
 		S_CALL(0, "simiommu queries of NULL",
 		       s_true_is_wrong(sgt_simiommu_device(NULL) || sgt_simiommu_changes(NULL)));
+		S_CALL(-SGT_EINVAL, "simiommu fault_at(NULL)", sgt_simiommu_fault_at(NULL, 0, &f));
+		S_CALL(0, "the void calls of NULL do nothing", s_void_calls_of_null());
 		S_CALL(-SGT_EINVAL, "iova_new(NULL)", sgt_iova_new(NULL, &iova));
 		S_CALL(-SGT_EINVAL, "iova_alloc(NULL)", sgt_iova_alloc(NULL, 1, UINT64_MAX, &addr));
 		S_CALL(-SGT_EINVAL, "iova_release(NULL)", sgt_iova_release(NULL, 0, 1));
@@ -460,6 +738,48 @@ bool h_bad_arg(struct sgt_harness *h, struct h_slot *s, uint32_t which, const ch
 		S_CALL(-SGT_EINVAL, "iova_cache_release(NULL)", sgt_iova_cache_release(NULL, 0, 1));
 		S_CALL(-SGT_EINVAL, "iova_check(NULL)", sgt_iova_check(NULL, &why));
 		S_CALL(0, "iova_is_live(NULL)", s_true_is_wrong(sgt_iova_is_live(NULL, 0)));
+		S_CALL(-SGT_EINVAL, "device_init, another ABI", s_device_init(0));
+		S_CALL(-SGT_EINVAL, "device_init without unmap_sg", s_device_init(1));
+		S_CALL(-SGT_EINVAL, "device_init, alignment 3", s_device_init(2));
+		S_CALL(-SGT_EIO, "device_init, the caps op's error", s_device_init(3));
+		S_CALL(-SGT_EOPNOTSUPP, "device_init, a mask nobody guarantees", s_device_init(4));
+		S_CALL(-SGT_EOPNOTSUPP, "device_init, a boundary nobody guarantees",
+		       s_device_init(5));
+		S_CALL(-SGT_EOPNOTSUPP, "device_init, an alignment nobody guarantees",
+		       s_device_init(6));
+		S_CALL(-SGT_EOPNOTSUPP, "caps of a device without a caps op", s_device_init(7));
+		S_CALL(0, "a debug layer refused without memory, then on and off",
+		       s_device_init(8));
+		S_CALL(-SGT_EINVAL, "device_caps of a device never initialised",
+		       sgt_device_caps(&zero_dev, &caps));
+		S_CALL(-SGT_EINVAL, "debug_enable on a device never initialised",
+		       sgt_dma_debug_enable(&zero_dev, NULL));
+		S_CALL_IF(dev, -SGT_EINVAL, "debug_enable with an allocator without functions",
+			  sgt_dma_debug_enable(
+				  dev, &(struct sgt_dma_debug_params){ .alloc = &s_no_functions }));
+		S_CALL(-SGT_EINVAL, "simiommu_new, no mode", s_simiommu_new(h, 0));
+		S_CALL(-SGT_EINVAL, "simiommu_new without memory", s_simiommu_new(h, 1));
+		S_CALL(-SGT_EINVAL, "simiommu_new, alignment 6", s_simiommu_new(h, 2));
+		S_CALL(-SGT_EINVAL, "simiommu_new, an allocator without functions",
+		       s_simiommu_new(h, 3));
+		S_CALL(-SGT_EINVAL, "simiommu_new, a reversed window", s_simiommu_new(h, 4));
+		S_CALL(-SGT_EINVAL, "simiommu_new, a bounce pool above the mask",
+		       s_simiommu_new(h, 5));
+		S_CALL(-SGT_EINVAL, "simiommu_new, a bounce pool past 4 GiB", s_simiommu_new(h, 6));
+		S_CALL(-SGT_EINVAL, "iova_new without windows", s_iova_new(0));
+		S_CALL(-SGT_EINVAL, "iova_new, zero windows", s_iova_new(1));
+		S_CALL(-SGT_EINVAL, "iova_new, too many windows", s_iova_new(2));
+		S_CALL(-SGT_EINVAL, "iova_new, granule out of range", s_iova_new(3));
+		S_CALL(-SGT_EINVAL, "iova_new, too many reserved ranges", s_iova_new(4));
+		S_CALL(-SGT_EINVAL, "iova_new, reserved ranges missing", s_iova_new(5));
+		S_CALL(-SGT_EINVAL, "iova_new, a reversed window", s_iova_new(6));
+		S_CALL(-SGT_EINVAL, "iova_new, overlapping windows", s_iova_new(7));
+		S_CALL(-SGT_EINVAL, "iova_new, a reversed reserved range", s_iova_new(8));
+		S_CALL(-SGT_EINVAL, "iova_new, no whole granule", s_iova_new(9));
+		S_CALL(-SGT_EINVAL, "iova_new, everything reserved", s_iova_new(10));
+		S_CALL_IF(dev, 0, "debug queries past the kept and out of range",
+			  s_true_is_wrong(sgt_dma_debug_msg(dev, UINT64_MAX) != NULL ||
+					  sgt_dma_debug_count(dev, (enum sgt_dma_report_kind)999)));
 		S_CALL(0, "the platform's defaults and identity memory", s_platform(0));
 		S_CALL(0, "the platform's pages", s_platform(1));
 	default:
