@@ -4,12 +4,14 @@
 #       fuzz each target for the budget on a scratch copy of its corpus; print a summary table
 #       (executions/s, coverage, new corpus entries, crashes with the file and the command to
 #       replay it). Exits 1 if any target crashed. The corpora in the repository are not changed.
-#   tools/fuzz.sh ci       [--budget SECONDS] [TARGET...]
+#   tools/fuzz.sh ci       [--budget SECONDS] [--engine libfuzzer|afl] [TARGET...]
 #       the same, then merge what was found back into corpus/<target> (-merge=1) and copy crash
 #       files into fuzz-artifacts/; for users' pipelines. Exits 1 on a crash.
-#   tools/fuzz.sh minimise [--budget SECONDS] [TARGET...]
+#   tools/fuzz.sh minimise [--budget SECONDS] [--engine libfuzzer|afl] [TARGET...]
 #       grow each seed corpus for the budget, then minimise it with -merge=1 into corpus/<target>
 #       (files named by content hash): the command that produced the checked-in seed corpora.
+#   Merging is libFuzzer's -merge=1 with either engine: inputs are the same bytes to both, so
+#   what AFL++ found (its queue) is merged with the libFuzzer build of the same target.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,13 +27,7 @@ done
 [ ${#targets[@]} -gt 0 ] || targets=(ops from_pages copy simiommu iova)
 case "$engine" in
 libfuzzer) extra=() ;;
-afl)
-	extra=(afl++)
-	if [ "$mode" != run ]; then
-		echo "sgt: '$mode' uses libFuzzer's -merge=1; run it with --engine libfuzzer" >&2
-		exit 2
-	fi
-	;;
+afl) extra=(afl++) ;;
 *) echo "sgt: unknown engine $engine" >&2; exit 2 ;;
 esac
 
@@ -49,7 +45,13 @@ tools/deps.sh "${extra[@]}"
 configure "$engine"
 cmake --build --preset "$engine" >/dev/null
 bin=build/$engine/fuzz
+merge_bin=$bin
 if [ "$engine" = afl ]; then
+	if [ "$mode" != run ]; then
+		configure libfuzzer
+		cmake --build --preset libfuzzer >/dev/null
+		merge_bin=build/libfuzzer/fuzz
+	fi
 	configure default
 	cmake --build --preset default --target sgt_afl_mutator >/dev/null
 	# CmpLog companions: afl-fuzz -c solves comparisons the fuzzer would otherwise guess at.
@@ -184,10 +186,14 @@ for t in "${targets[@]}"; do
 	read -r checked run_ops <<<"$(harness_stats "$t")"
 	rows+=("$(printf '%-10s %7s %8s %16s %22s %7s %18s   %s' "$t" "$execs" "$checked" "$run_ops" "$cov" "+$((after - before))" "$ops" "$crash_txt")")
 	if [ "$mode" = ci ] || [ "$mode" = minimise ]; then
-		mkdir -p "$work/$t.merged"
+		mkdir -p "$work/$t.merged" "$work/$t.found"
+		# AFL++'s finds are its queue's files (not its .state folder, which is bookkeeping).
+		[ "$engine" = afl ] && find "$corpus_dir" -maxdepth 1 -type f -name 'id:*' \
+			-exec cp {} "$work/$t.found/" \;
 		# Replace the checked-in corpus only with a successful, non-empty merge: a corpus is
 		# never left empty, and a failed merge does not end the run before the summary.
-		if "$bin/fuzz_$t" -merge=1 -max_len=1412 "$work/$t.merged" "$work/$t" >"$work/$t.merge.log" 2>&1 &&
+		if "$merge_bin/fuzz_$t" -merge=1 -max_len=1412 "$work/$t.merged" "$work/$t" \
+			"$work/$t.found" >"$work/$t.merge.log" 2>&1 &&
 			[ -n "$(ls "$work/$t.merged")" ]; then
 			rm -f corpus/"$t"/*
 			cp "$work/$t.merged"/* corpus/"$t"/
