@@ -252,9 +252,10 @@ static int s_broken_copy(const struct sgt_cpu *c, unsigned int k)
 
 /*
  * The user-space platform's defaults: a table from SGT_TABLE_INIT() takes them at its first
- * growth, over a buffer of the harness's own (the identity domain: frame = address >> 12); a
- * pattern copied in must come back, and zeroing must zero it. An alloc_order table of the
- * platform's pages, and identity domains refused out of range. 0, or -SGT_EIO where one differs.
+ * growth, over a buffer of the harness's own (the identity domain: frame = address >> 12): a
+ * pattern copied in must land in the buffer and come back. Or (odd @k) an alloc_order table of
+ * the platform's pages, where a pattern zeroed must read back as zeros, and identity domains
+ * refused out of range. 0, or -SGT_EIO where one differs.
  */
 static int s_platform(unsigned int k)
 {
@@ -267,10 +268,16 @@ static int s_platform(unsigned int k)
 	size_t done = 0, i;
 	int err;
 
+	for (i = 0; i < sizeof(in); i++)
+		in[i] = (uint8_t)(i * 7 + 1);
 	if (k % 2) {
+		/* A pattern in, across the two blocks, then zeroed: zeros must come back. */
 		err = sgt_table_init_alloc_order(&t, NULL, 3 * 4096, 1, SGT_MAY_SLEEP);
-		if (!err)
-			err = sgt_zero(&t.cpu, 8000, 600, &done) || done != 600 ? -SGT_EIO : 0;
+		if (!err && (sgt_copy_from_buffer(&t.cpu, 8000, in, sizeof(in), &done) ||
+			     sgt_zero(&t.cpu, 8000, sizeof(out), &done) || done != sizeof(out) ||
+			     sgt_copy_to_buffer(&t.cpu, 8000, out, sizeof(out), &done) || out[0] ||
+			     memcmp(out, out + 1, sizeof(out) - 1)))
+			err = -SGT_EIO;
 		sgt_table_cleanup(&t);
 		return err ? err
 		       : sgt_memory_identity_init(&m, 12) ||
@@ -280,8 +287,6 @@ static int s_platform(unsigned int k)
 			       ? -SGT_EIO
 			       : 0;
 	}
-	for (i = 0; i < sizeof(in); i++)
-		in[i] = (uint8_t)(i * 7 + k);
 	sgt_pages_from_array(&pages, pfns, 2);
 	/* 600 bytes across the end of the first page and the start of the third. */
 	err = sgt_table_append_pages(&t, &pages, 4096 - 300, 600, 4096, SGT_MAY_SLEEP);
@@ -320,8 +325,9 @@ static void s_no_free(void *ctx, void *ptr, size_t len)
 	(void)ctx, (void)ptr, (void)len;
 }
 
-/* An allocator that is always out of memory. */
+/* An allocator that is always out of memory, and one without functions (refused). */
 static const struct sgt_allocator s_no_memory = { .alloc = s_fail_alloc, .free = s_no_free };
+static const struct sgt_allocator s_no_functions = { 0 };
 
 static int s_caps_fail(struct sgt_device *dev, struct sgt_dma_caps *out)
 {
@@ -358,9 +364,9 @@ static int s_device_init(unsigned int k)
 	case 3:
 		ops.caps = s_caps_fail;
 		break;
-	case 4:
+	case 4: /* a constraint without a caps op to guarantee it */
 		p.dma_mask = 0xffffffff;
-		break; /* a constraint no caps op guarantees */
+		break;
 	case 5:
 		p.seg_boundary_mask = 0xffff;
 		break;
@@ -394,7 +400,6 @@ static int s_device_init(unsigned int k)
 /* sgt_simiommu_new() with parameters it must refuse (@k picks): its error, or -SGT_EIO. */
 static int s_simiommu_new(struct sgt_harness *h, unsigned int k)
 {
-	static const struct sgt_allocator no_alloc = { 0 };
 	struct sgt_simiommu_params p = { .mode = SGT_SIMIOMMU_IOMMU, .mem = &h->mem.mem };
 	struct sgt_simiommu *sim = NULL;
 	int err;
@@ -410,7 +415,7 @@ static int s_simiommu_new(struct sgt_harness *h, unsigned int k)
 		p.device.alignment = 6;
 		break;
 	case 3:
-		p.alloc = &no_alloc;
+		p.alloc = &s_no_functions;
 		break;
 	case 4:
 		p.iova_window = (struct sgt_dma_window){ 0x20000, 0x10000 };
@@ -537,7 +542,6 @@ bool h_bad_arg(struct sgt_harness *h, struct h_slot *s, uint32_t which, const ch
 	struct sgt_pages pages;
 	struct sgt_table t;
 	struct sgt_dma_caps caps;
-	static const struct sgt_allocator s_no_functions = { 0 };
 	struct sgt_sg_table empty = { .mem = &h->mem.mem };
 	struct sgt_device zero_dev = { 0 };
 	const char *why = NULL;

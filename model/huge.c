@@ -96,7 +96,7 @@ static int s_split(struct sgt_harness *h, const struct sgt_cpu *c, const struct 
 		return SGT_H_OK;
 	if (!m_slice(&ms, mt, p->split_skip, p->split_len, H_HUGE_SHIFT))
 		return h_fail(h, "out of memory in the model");
-	want = armed && armed <= m_chunk_allocs(tp->chunk_capacity, 0, &room, ms.n, false)
+	want = h_reaches_armed(armed, m_chunk_allocs(tp->chunk_capacity, 0, &room, ms.n, false))
 		       ? -SGT_ENOMEM
 		       : 0;
 	err = sgt_split(c, p->split_skip, 1, &p->split_len, tp, &piece, SGT_MAY_SLEEP);
@@ -193,7 +193,7 @@ int h_huge(struct sgt_harness *h, const struct sgt_op *op)
 	sgt_pages_from_array(&pages, pfns, p.pages);
 	want = m_append(&mt, pfns, p.pages, p.offset, p.size, p.max_seg, H_HUGE_SHIFT);
 	allocs = want ? 0 : m_chunk_allocs(tp.chunk_capacity, 0, &room, mt.n, false);
-	if (armed && armed <= allocs)
+	if (h_reaches_armed(armed, allocs))
 		want = -SGT_ENOMEM;
 	got = sgt_table_init_from_pages(&t, &tp, &pages, p.offset, p.size, p.max_seg,
 					SGT_MAY_SLEEP);

@@ -247,14 +247,6 @@ static void s_pages(struct sgt_pages *pages, const struct sgt_op *op, const uint
 		pages->pfn = s_callback_pfn;
 }
 
-/* Does a step that makes @allocs allocations reach the one armed to fail? */
-static bool s_reaches_armed(const struct sgt_harness *h, uint64_t allocs)
-{
-	uint64_t nth = h_armed_nth(h);
-
-	return nth && nth <= allocs;
-}
-
 static int s_build(struct sgt_harness *h, const struct sgt_op *op, bool append)
 {
 	struct h_slot *s = &h->s[op->slot];
@@ -276,7 +268,8 @@ static int s_build(struct sgt_harness *h, const struct sgt_op *op, bool append)
 	room = append ? s->tail_room : 0;
 	have = append ? s->mt.n : 0;
 	/* An armed allocation failure that the growth reaches: the table stays as it was. */
-	if (!want && s_reaches_armed(h, m_chunk_allocs(cap, have, &room, nt.n - have, append)))
+	if (!want &&
+	    h_reaches_armed(h_armed_nth(h), m_chunk_allocs(cap, have, &room, nt.n - have, append)))
 		want = -SGT_ENOMEM;
 	p.chunk_capacity = op->chunk_cap;
 	got = append ? sgt_table_append_pages(s->t, &pages, op->offset, op->size, op->max_seg,
@@ -325,7 +318,7 @@ static int s_alloc_order(struct sgt_harness *h, const struct sgt_op *op)
 	if (op->size == 0)
 		want = -SGT_EINVAL;
 	else if (s_free_blocks(h, op->n) < blocks ||
-		 s_reaches_armed(h,
+		 h_reaches_armed(h_armed_nth(h),
 				 m_chunk_allocs(h->params.chunk_capacity, 0, &room, blocks, false)))
 		want = -SGT_ENOMEM;
 	got = sgt_table_init_alloc_order(s->t, &h->params, op->size, op->n, SGT_MAY_SLEEP);
@@ -390,7 +383,7 @@ static int s_split(struct sgt_harness *h, const struct sgt_op *op)
 			return h_fail(h, "out of memory in the model");
 		allocs += m_chunk_allocs(h->params.chunk_capacity, 0, &room[k], nt[k].n, false);
 	}
-	if (!want && s_reaches_armed(h, allocs))
+	if (!want && h_reaches_armed(h_armed_nth(h), allocs))
 		want = -SGT_ENOMEM;
 	got = sgt_split(h_cpu(s), skip, op->n, lens, &h->params, &h->tables[op->slot2],
 			SGT_MAY_SLEEP);

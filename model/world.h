@@ -152,6 +152,11 @@ uint64_t h_first_diff(const uint8_t *a, const uint8_t *b, uint64_t n);
  * -SGT_ENOMEM (m_chunk_allocs()); it never adopts the library's answer.
  */
 uint64_t h_armed_nth(const struct sgt_harness *h);
+/* Does a step whose @nth allocation is armed to fail (0: none) reach it in @allocs allocations? */
+static inline bool h_reaches_armed(uint64_t nth, uint64_t allocs)
+{
+	return nth && nth <= allocs;
+}
 /* Table bytes [at, at + n) of the model's table @mt, in the shadow: copied out, written, or
  * compared (h_table_diff() returns the index of the first byte that differs, or @n). */
 void h_table_read(struct sgt_harness *h, const struct m_table *mt, uint64_t at, uint8_t *buf,

@@ -72,10 +72,11 @@ struct sgt_cpu {
  * @sgt__own: private: the raw table this handle owns.
  * @sgt__alloc: private: the allocator its chunks come from.
  * @sgt__chunk_capacity: private: capacity of new chunks (the first holds one more).
- * @sgt__first: private: the header of the first chunk, whose entries are a separate
- *              allocation of exactly their own size (when ``sgt__own.head`` points here).
  * @sgt__page_order: private: order of the pages it allocated, if @sgt__owns_pages.
  * @sgt__owns_pages: private: the table allocated its pages and frees them with itself.
+ * @sgt__first: private: the header of the first chunk, whose entries are a separate
+ *              allocation of exactly their own size (when ``sgt__own.head`` points here); it
+ *              moves with the handle, which is one more reason a handle is not copied by value.
  */
 struct sgt_table {
 	struct sgt_cpu cpu;

@@ -33,14 +33,14 @@
  * - **Per-thread caches** (&struct sgt_iova_cache, Linux's per-CPU rcache): each thread that
  *   allocates often makes its own; allocations of up to 32 granules and their releases then take
  *   no lock, a free+alloc pair costs tens of nanoseconds (bench/), and the allocator's lock is
- *   taken once per 64 blocks to refill or flush a cache.
+ *   taken once per 16 blocks to refill or flush a cache.
  * - **Quarantine**: optionally, freed ranges wait in a FIFO of fixed length before they can be
  *   reused, so a device that DMAs after unmap hits a hole rather than someone else's buffer.
  *
  * Safe to share between threads (unless made with @caller_locks): the allocator takes its own
- * lock (the platform's), and live
- * ranges are updated with atomic operations, so a range may be released by another thread, or
- * through another cache, than the one that allocated it. A cache is used by one thread at a time.
+ * lock (the platform's), and live ranges are updated with atomic operations, so a range may be
+ * released by another thread, or through another cache, than the one that allocated it. A cache
+ * is used by one thread at a time.
  * Blocks that sit in a cache (at most 128 of each order from 1 to 32 granules) are free but
  * reserved for that cache's allocations until it releases them with sgt_iova_cache_drain() or
  * sgt_iova_cache_free().
@@ -170,7 +170,7 @@ SGT_API SGT_MUST_CHECK int sgt_iova_cache_new(struct sgt_iova *iova, struct sgt_
  * @out_addr: receives the first address
  *
  * Up to 32 granules: the most recently released block of the order when it lies under @limit,
- * without a lock; an empty cache first takes up to 64 blocks from the allocator, under its lock.
+ * without a lock; an empty cache first takes up to 16 blocks from the allocator, under its lock.
  * Otherwise, and for larger ranges, it is sgt_iova_alloc().
  * Context: as for sgt_iova_alloc().
  * Return: as for sgt_iova_alloc(); -SGT_EINVAL also for a NULL @cache. On failure nothing
@@ -185,7 +185,7 @@ SGT_API SGT_MUST_CHECK int sgt_iova_cache_alloc(struct sgt_iova_cache *cache, ui
  * @addr:  an address sgt_iova_alloc() or sgt_iova_cache_alloc() returned, through any cache
  * @len:   as for sgt_iova_release()
  *
- * Up to 32 granules the block goes into @cache, without a lock (a full cache first hands its 64
+ * Up to 32 granules the block goes into @cache, without a lock (a full cache first hands its 16
  * oldest blocks back to the allocator); larger ranges, and every range when the allocator has a
  * quarantine, go as by sgt_iova_release().
  * Context: never allocates.
